@@ -1,0 +1,245 @@
+"""Loading deliveries into the event store: one file, one batch, one transaction.
+
+A batch is all or nothing: its events, quarantined rows and ledger row commit together, so a
+crash mid-file leaves nothing and the next run loads the file whole. A file already seen is
+skipped; the same content under another name is recorded once as a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
+from psycopg2.extras import Json
+
+from ingest import batch_sql, readers
+from ingest.feeds.contracts import FEED_NAMES, FEEDS, Feed
+from ingest.inbox import Delivery, discover
+from ingest.locks import feed_lock
+
+log = logging.getLogger(__name__)
+
+_COPY_BUFFER = 1 << 20
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    feed: str
+    file_name: str
+    status: str  # loaded | duplicate | rejected | skipped (seen before)
+    batch_id: int | None = None
+    rows_total: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    events_added: int = 0
+    reason: str | None = None
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_COPY_BUFFER), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ingest_inbox(
+    conn: psycopg2.extensions.connection,
+    inbox: Path,
+    feeds: list[str] | None = None,
+    *,
+    wait: bool = True,
+) -> list[BatchResult]:
+    """Load every new file of the inbox (optionally only some feeds), oldest first."""
+    results: list[BatchResult] = []
+    deliveries = discover(Path(inbox), feeds)
+    for feed in feeds or FEED_NAMES:
+        mine = [d for d in deliveries if d.feed == feed]
+        if not mine:
+            continue
+        with feed_lock(conn, feed, wait=wait):
+            results.extend(load_delivery(conn, d) for d in mine)
+    return results
+
+
+def load_delivery(conn: psycopg2.extensions.connection, delivery: Delivery) -> BatchResult:
+    """Load one file as one batch (the caller holds the feed's lock)."""
+    sha = sha256_of(delivery.path)
+    conn.autocommit = False
+    with conn.cursor() as cur:
+        cur.execute(
+            "select batch_id, status from ledger.batch where feed = %s and file_name = %s "
+            "and sha256 = %s",
+            (delivery.feed, delivery.file_name, sha),
+        )
+        if (seen := cur.fetchone()) is not None:
+            conn.rollback()
+            return BatchResult(delivery.feed, delivery.file_name, "skipped", seen[0], reason=seen[1])
+        cur.execute("select batch_id from ledger.batch where sha256 = %s and status = 'loaded'", (sha,))
+        original = cur.fetchone()
+    if original is not None:
+        return _record(conn, delivery, sha, "duplicate", duplicate_of=original[0],
+                       reason="duplicate", detail=f"same content as batch {original[0]}")
+    try:
+        result = _load(conn, delivery, sha)
+    except readers.FileRejected as rejected:
+        conn.rollback()
+        log.warning("%s rejected: %s", delivery.file_name, rejected)
+        return _record(conn, delivery, sha, "rejected", reason=rejected.reason,
+                       detail=rejected.detail)
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+    return result
+
+
+def _record(conn, delivery: Delivery, sha: str, status: str, **fields) -> BatchResult:
+    """A batch that loads no rows: a duplicate or a rejected file."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "insert into ledger.batch (feed, file_name, sha256, delivered_on, delivery_seq, "
+            "status, reason, detail, file_format, duplicate_of) "
+            "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning batch_id",
+            (delivery.feed, delivery.file_name, sha, delivery.delivered_on, delivery.seq, status,
+             fields.get("reason"), fields.get("detail"), delivery.fmt, fields.get("duplicate_of")),
+        )
+        batch_id = cur.fetchone()[0]
+    conn.commit()
+    return BatchResult(delivery.feed, delivery.file_name, status, batch_id, reason=fields.get("reason"))
+
+
+def _check_header(feed: Feed, header: list[str]) -> dict[str, int]:
+    positions = batch_sql.map_header(feed, header)
+    missing = batch_sql.missing_headers(feed, positions)
+    if missing:
+        raise readers.FileRejected("missing_header", "required headers missing: " + ", ".join(missing))
+    return positions
+
+
+def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
+    feed = FEEDS[delivery.feed]
+    with conn.cursor() as cur:
+        cur.execute("select nextval(pg_get_serial_sequence('ledger.batch', 'batch_id'))")
+        batch_id = cur.fetchone()[0]
+        if delivery.fmt == "csv":
+            header, encoding = _copy_csv(cur, feed, delivery.path)
+        else:
+            reader = readers.xlsx_rows if delivery.fmt == "xlsx" else readers.jsonl_rows
+            header, rows = reader(delivery.path)
+            _check_header(feed, header)
+            cur.execute(batch_sql.create_raw(len(header)))
+            _copy_rows(cur, len(header), rows)
+            encoding = "utf-8" if delivery.fmt == "jsonl" else None
+        positions = _check_header(feed, header)
+        params = {"batch_id": batch_id, "feed": feed.name, "delivered_on": delivery.delivered_on}
+        cur.execute(batch_sql.stage_rows(feed, header, positions))
+        cur.execute("select count(*) from _rows")
+        rows_total = cur.fetchone()[0]
+        cur.execute(batch_sql.QUARANTINE, params)
+        rows_rejected = cur.rowcount
+        cur.execute(batch_sql.stage_valid(feed))
+        cur.execute(batch_sql.APPEND_EVENTS, params)
+        events = cur.fetchone()[0]
+        if feed.snapshot:
+            cur.execute(batch_sql.append_leaves(feed), params)
+            events += cur.fetchone()[0]
+        cur.execute(
+            "insert into ledger.batch (batch_id, feed, file_name, sha256, delivered_on, "
+            "delivery_seq, status, encoding, file_format, header, rows_total, rows_loaded, "
+            "rows_rejected, events_added) "
+            "values (%s, %s, %s, %s, %s, %s, 'loaded', %s, %s, %s, %s, %s, %s, %s)",
+            (batch_id, feed.name, delivery.file_name, sha, delivery.delivered_on, delivery.seq,
+             encoding, delivery.fmt, Json(header), rows_total, rows_total - rows_rejected,
+             rows_rejected, events),
+        )
+    log.info("%s: %d rows, %d quarantined, %d events", delivery.file_name, rows_total,
+             rows_rejected, events)
+    return BatchResult(feed.name, delivery.file_name, "loaded", batch_id, rows_total,
+                       rows_total - rows_rejected, rows_rejected, events)
+
+
+def _copy_csv(cur, feed: Feed, path: Path) -> tuple[list[str], str]:
+    """COPY the file's bytes straight into _raw; fall back to Python's csv module for files
+    COPY refuses (ragged rows), and from UTF-8 to GB18030 when the sniff guessed wrong."""
+    layout = readers.csv_layout(path)
+    _check_header(feed, layout.header)
+    ncols = len(layout.header)
+    cur.execute(batch_sql.create_raw(ncols))
+    copy = cur.mogrify(
+        "copy _raw ({}) from stdin with (format csv, encoding %s)".format(
+            ", ".join(f"c{i}" for i in range(ncols))
+        ),
+        (layout.pg_encoding,),
+    ).decode()
+    for attempt in (layout, None):
+        if attempt is None:  # second try: the other encoding
+            other = "gb18030" if layout.codec == "utf-8" else "utf-8"
+            try:
+                attempt = readers.csv_layout(path, codec=other)
+            except readers.FileRejected:
+                break
+            copy = copy.replace(layout.pg_encoding, attempt.pg_encoding)
+        cur.execute("savepoint raw_copy")
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(attempt.data_offset)
+                cur.copy_expert(copy, fh, size=_COPY_BUFFER)
+            cur.execute("release savepoint raw_copy")
+            return attempt.header, attempt.codec
+        except psycopg2.errors.BadCopyFileFormat:
+            cur.execute("rollback to savepoint raw_copy")
+            _copy_rows(cur, ncols, readers.csv_rows(path, attempt))
+            return attempt.header, attempt.codec
+        except (psycopg2.errors.CharacterNotInRepertoire, psycopg2.errors.UntranslatableCharacter):
+            cur.execute("rollback to savepoint raw_copy")
+    raise readers.FileRejected("undecodable", "the file is neither valid UTF-8 nor GB18030/GBK")
+
+
+class _RowStream(io.RawIOBase):
+    """Rows as COPY text format, produced lazily so memory stays flat with file size."""
+
+    def __init__(self, ncols: int, rows: Iterator[readers.Row]):
+        self._lines = self._encode(ncols, rows)
+        self._pending = b""
+
+    @staticmethod
+    def _escape(value: str) -> str:
+        return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                .replace("\r", "\\r"))
+
+    def _encode(self, ncols: int, rows: Iterator[readers.Row]) -> Iterator[bytes]:
+        for line_no, values in rows:
+            cells = values[:ncols] + [""] * (ncols - len(values))
+            # Cells beyond the header are kept in the raw event, never dropped silently.
+            surplus = self._escape(json.dumps(values[ncols:], ensure_ascii=False)) \
+                if len(values) > ncols else "\\N"
+            line = "\t".join([str(line_no), *map(self._escape, cells), surplus])
+            yield (line + "\n").encode()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while len(self._pending) < len(buffer):
+            chunk = next(self._lines, None)
+            if chunk is None:
+                break
+            self._pending += chunk
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+def _copy_rows(cur, ncols: int, rows: Iterator[readers.Row]) -> None:
+    columns = ", ".join(["line_no"] + [f"c{i}" for i in range(ncols)] + ["surplus"])
+    cur.copy_expert(f"copy _raw ({columns}) from stdin", _RowStream(ncols, rows), size=_COPY_BUFFER)

@@ -1,0 +1,61 @@
+"""Per-feed ingest locks: two ingests at once never load the same file twice.
+
+A PostgreSQL advisory lock, so it holds across processes and machines that share the
+database, and is released by the server if the holder dies (even by kill -9).
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+import psycopg2.extensions
+
+from ingest.feeds.contracts import FEED_NAMES
+
+log = logging.getLogger(__name__)
+
+LOCK_NAMESPACE = 7_202_612
+
+
+class IngestLocked(RuntimeError):
+    pass
+
+
+def _holder(cur, key: int) -> str:
+    cur.execute(
+        "select a.pid, a.application_name, a.client_addr, a.backend_start "
+        "from pg_locks l join pg_stat_activity a on a.pid = l.pid "
+        "where l.locktype = 'advisory' and l.classid = %s and l.objid = %s and l.granted",
+        (LOCK_NAMESPACE, key),
+    )
+    row = cur.fetchone()
+    if row is None:
+        return "another session"
+    pid, app, addr, since = row
+    return f"pid {pid} ({app or 'unknown'}{' from ' + str(addr) if addr else ''}, since {since:%H:%M:%S})"
+
+
+@contextmanager
+def feed_lock(conn: psycopg2.extensions.connection, feed: str, *, wait: bool = True):
+    key = FEED_NAMES.index(feed)
+    conn.commit()
+    with conn.cursor() as cur:
+        cur.execute("select pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, key))
+        if not cur.fetchone()[0]:
+            holder = _holder(cur, key)
+            conn.commit()
+            if not wait:
+                raise IngestLocked(
+                    f"feed {feed!r} is being ingested by {holder}; try again when it finishes"
+                )
+            log.warning("feed %s is being ingested by %s; waiting for it to finish", feed, holder)
+            cur.execute("select pg_advisory_lock(%s, %s)", (LOCK_NAMESPACE, key))
+        conn.commit()
+    try:
+        yield
+    finally:
+        conn.rollback()
+        with conn.cursor() as cur:
+            cur.execute("select pg_advisory_unlock(%s, %s)", (LOCK_NAMESPACE, key))
+        conn.commit()
