@@ -60,15 +60,43 @@ def _t(name: str) -> sql.Identifier:
     return sql.Identifier(f"t_{name}")
 
 
-def _typed(col: c.Column) -> sql.Composable:
-    r = _r(col.name)
-    if col.kind == c.DATE:
-        return sql.SQL("ledger.parse_date({})").format(r)
-    if col.kind == c.PERIOD:
-        return sql.SQL("ledger.parse_period({})").format(r)
+# Kinds parsed once per distinct value (a month of tax has a few dozen distinct dates in a
+# million rows) through a small lookup table, instead of once per row.
+_LOOKUP_PARSERS = {
+    c.DATE: "ledger.parse_date(v)",
+    c.PERIOD: "ledger.parse_period(v)",
+    c.CREDIT_CODE: "ledger.credit_code_ok(v) or v = any({exceptions}::text[])",
+}
+
+
+def _lookup_name(col: c.Column) -> sql.Identifier:
+    return sql.Identifier(f"_lk_{col.name}")
+
+
+def lookups(feed: Feed, positions: dict[str, int]) -> list[sql.Composed]:
+    out = []
+    exceptions = sql.Literal(sorted(reference.credit_code_exceptions()))
+    for col in feed.columns:
+        if col.kind not in _LOOKUP_PARSERS or col.name not in positions:
+            continue
+        parser = sql.SQL(_LOOKUP_PARSERS[col.kind]).format(exceptions=exceptions)
+        out.append(sql.SQL(
+            "create temp table {lk} on commit drop as "
+            "select raw_value, {parser} as parsed from ("
+            "select distinct {c} as raw_value, nullif(btrim({c}), '') as v from {raw}) as s; "
+            "analyze {lk}"
+        ).format(lk=_lookup_name(col), parser=parser, raw=sql.Identifier(RAW),
+                 c=sql.Identifier(f"c{positions[col.name]}")))
+    return out
+
+
+def _outer_typed(col: c.Column, positions: dict[str, int]) -> sql.Composable:
+    """The typed value of a column not parsed through a lookup table."""
     if col.kind == c.NUMBER:
-        return sql.SQL("ledger.parse_number({})").format(r)
-    return r
+        return sql.SQL("ledger.parse_number({})").format(_r(col.name))
+    if col.kind in (c.DATE, c.PERIOD):  # absent from the file
+        return sql.SQL("null::date")
+    return _r(col.name)
 
 
 def _value_set(col: c.Column) -> list[str]:
@@ -76,30 +104,25 @@ def _value_set(col: c.Column) -> list[str]:
 
 
 def _checks(col: c.Column, required: bool) -> list[tuple[str, sql.Composable]]:
-    """(reason, condition on the trimmed raw value) in the order they are tried."""
-    r = _r(col.name)
+    """(reason, condition on the row's trimmed and typed values) in the order they are tried."""
+    r, t = _r(col.name), _t(col.name)
     out: list[tuple[str, sql.Composable]] = []
     if required:
         out.append(("missing_required", sql.SQL("{} is null").format(r)))
     kind = col.kind
     if kind == c.PROJECT_CODE:
-        cond = sql.SQL("not ledger.project_code_ok({})").format(r)
-        out.append(("invalid_project_code", cond))
+        out.append(("invalid_project_code", sql.SQL("not ledger.project_code_ok({})").format(r)))
     elif kind == c.CREDIT_CODE:
-        exceptions = sorted(reference.credit_code_exceptions())
-        cond = sql.SQL("not (ledger.credit_code_ok({r}) or {r} = any({exc}::text[]))").format(
-            r=r, exc=sql.Literal(exceptions)
-        )
-        out.append(("invalid_credit_code", cond))
+        out.append(("invalid_credit_code", sql.SQL("not {}").format(sql.Identifier(f"ok_{col.name}"))))
     elif kind == c.STREET_CODE:
-        streets = list(reference.values("streets.street_code"))
-        out.append(("unknown_street", sql.SQL("not {} = any({}::text[])").format(r, sql.Literal(streets))))
+        streets = sql.Literal(list(reference.values("streets.street_code")))
+        out.append(("unknown_street", sql.SQL("not {} = any({}::text[])").format(r, streets)))
     elif kind in (c.DATE, c.PERIOD):
-        out.append(("invalid_date", sql.SQL("{} is null").format(_typed(col))))
+        out.append(("invalid_date", sql.SQL("{} is null").format(t)))
     elif kind == c.NUMBER:
-        out.append(("invalid_number", sql.SQL("{} is null").format(_typed(col))))
+        out.append(("invalid_number", sql.SQL("{} is null").format(t)))
         if col.positive:
-            out.append(("invalid_number", sql.SQL("{} <= 0").format(_typed(col))))
+            out.append(("invalid_number", sql.SQL("{} <= 0").format(t)))
     elif kind == c.CHOICE:
         allowed = sql.Literal(_value_set(col))
         out.append(("unknown_code_value", sql.SQL("not {} = any({}::text[])").format(r, allowed)))
@@ -127,81 +150,100 @@ def _problem(feed: Feed) -> sql.Composable:
 
 
 def stage_rows(feed: Feed, header: list[str], positions: dict[str, int]) -> sql.Composed:
-    """_checked: per row the trimmed values, the retraction flag, the problem and raw."""
+    """_checked: per row the trimmed (r_) and typed (t_) values, the retraction flag, the
+    problem (null for a good row) and the raw values under their original headers."""
+    raw = sql.Identifier(RAW)
+
+    def cell(i: int) -> sql.Composable:
+        return sql.SQL("{}.{}").format(raw, sql.Identifier(f"c{i}"))
+
     def trimmed(name: str) -> sql.Composable:
         if name not in positions:
             return sql.SQL("null::text")
-        return sql.SQL("nullif(btrim({}), '')").format(sql.Identifier(f"c{positions[name]}"))
+        return sql.SQL("nullif(btrim({}), '')").format(cell(positions[name]))
 
-    selects = [sql.SQL("{} as {}").format(trimmed(col.name), _r(col.name)) for col in feed.columns]
-    status = trimmed(c.RECORD_STATUS)
-    raw_pairs = sql.SQL(", ").join(
-        sql.SQL("{}, {}").format(sql.Literal(h if h else f"column_{i + 1}"), sql.Identifier(f"c{i}"))
-        for i, h in enumerate(header)
-    )
+    inner = [sql.SQL("{} as {}").format(trimmed(col.name), _r(col.name)) for col in feed.columns]
+    outer = []
+    joins = []
+    for col in feed.columns:
+        looked_up = col.kind in _LOOKUP_PARSERS and col.name in positions
+        if looked_up:
+            lk = _lookup_name(col)
+            joins.append(sql.SQL("left join {lk} on {lk}.raw_value = {c}").format(
+                lk=lk, c=cell(positions[col.name])))
+        if col.kind == c.CREDIT_CODE:
+            ok = sql.SQL("coalesce({}.parsed, true)").format(_lookup_name(col)) if looked_up \
+                else sql.SQL("true")
+            inner.append(sql.SQL("{} as {}").format(ok, sql.Identifier(f"ok_{col.name}")))
+            outer.append(sql.SQL("{} as {}").format(_r(col.name), _t(col.name)))
+        elif looked_up:
+            inner.append(sql.SQL("{}.parsed as {}").format(_lookup_name(col), _t(col.name)))
+        else:
+            outer.append(sql.SQL("{} as {}").format(_outer_typed(col, positions), _t(col.name)))
+    cells = sql.SQL(", ").join(cell(i) for i in range(len(header)))
     return sql.SQL(
-        "create temp table _rows on commit drop as "
-        "select line_no, {selects}, coalesce({status} = any({retract}::text[]), false) as is_retract, "
-        "jsonb_build_object({raw_pairs}) || case when surplus is null then '{{}}'::jsonb "
-        "else jsonb_build_object('_surplus', surplus::jsonb) end as raw from {raw}; "
         "create temp table _checked on commit drop as "
-        "select *, {problem} as problem from _rows"
+        "select s.*, {problem} as problem from ("
+        "select t.*, {outer} from ("
+        "select {raw}.line_no, {inner}, "
+        "coalesce({status} = any({retract}::text[]), false) as is_retract, "
+        "array[{cells}] || coalesce(array(select jsonb_array_elements_text({raw}.surplus::jsonb)), "
+        "'{{}}') as cells "
+        "from {raw} {joins}) as t) as s"
     ).format(
-        selects=sql.SQL(", ").join(selects),
-        status=status,
-        retract=sql.Literal(list(c.RETRACT_VALUES)),
-        raw_pairs=raw_pairs,
-        raw=sql.Identifier(RAW),
         problem=_problem(feed),
+        outer=sql.SQL(", ").join(outer),
+        inner=sql.SQL(", ").join(inner),
+        status=trimmed(c.RECORD_STATUS),
+        retract=sql.Literal(list(c.RETRACT_VALUES)),
+        cells=cells,
+        raw=raw,
+        joins=sql.SQL(" ").join(joins),
     )
 
 
+# A quarantined row keeps its cells under their original headers, for the people who fix it.
 QUARANTINE = sql.SQL(
     "insert into ledger.rejected_row (batch_id, feed, line_no, reason, detail, raw) "
     "select %(batch_id)s, %(feed)s, line_no, split_part(problem, '|', 1), "
-    "substr(problem, strpos(problem, '|') + 1), raw from _checked where problem is not null "
-    "order by line_no"
+    "substr(problem, strpos(problem, '|') + 1), "
+    "(select jsonb_object_agg(coalesce((%(header)s::text[])[i], '_surplus_' || i), cells[i]) "
+    " from generate_subscripts(cells, 1) as i) "
+    "from _checked where problem is not null order by line_no"
 )
 
 
-def stage_valid(feed: Feed) -> sql.Composed:
-    """_valid: accepted rows with their natural key, typed data and its hash."""
-    key = sql.SQL(", ").join(sql.SQL("{}::text").format(_typed(feed.column(k))) for k in feed.key)
+def append_events(feed: Feed) -> sql.Composed:
+    """Only what changes the key's current state becomes an event: a new or changed row, or
+    a retraction of a live key. A row re-sent unchanged adds nothing."""
+    key = sql.SQL(", ").join(sql.SQL("{}::text").format(_t(k)) for k in feed.key)
     pairs = sql.SQL(", ").join(
-        sql.SQL("{}, {}").format(sql.Literal(col.name), _typed(col)) for col in feed.columns
+        sql.SQL("{}, {}").format(sql.Literal(col.name), _t(col.name)) for col in feed.columns
     )
     return sql.SQL(
-        "create temp table _valid on commit drop as "
-        "select line_no, raw, case when is_retract then 'retract' else 'upsert' end as op, "
-        "concat_ws('|', {key}) as natural_key, "
-        "case when is_retract then null else jsonb_build_object({pairs}) end as data "
-        "from _checked where problem is null"
-    ).format(key=key, pairs=pairs)
-
-
-# Only what changes the key's current state becomes an event: a new or changed row, or a
-# retraction of a live key. A row re-sent unchanged adds nothing.
-APPEND_EVENTS = sql.SQL(
-    """
+        """
     with incoming as (
-        select distinct on (natural_key, op, md5(coalesce(data::text, '')))
-            line_no, raw, op, natural_key, data, md5(data::text) as row_hash
-        from _valid
-        order by natural_key, op, md5(coalesce(data::text, '')), line_no desc
+        select line_no, cells, op, natural_key, data, md5(data::text) as row_hash
+        from (
+            select line_no, cells, case when is_retract then 'retract' else 'upsert' end as op,
+                   concat_ws('|', {key}) as natural_key,
+                   case when is_retract then null else jsonb_build_object({pairs}) end as data
+            from _checked where problem is null
+        ) as v
     ),
     current_state as (
         select distinct on (e.natural_key) e.natural_key, e.op, e.row_hash
         from ledger.event as e
         where e.feed = %(feed)s
           and e.delivered_on <= %(delivered_on)s
-          and e.natural_key in (select natural_key from incoming)
+          and e.natural_key in (select concat_ws('|', {key}) from _checked)
         order by e.natural_key, e.delivered_on desc, e.event_id desc
     ),
     inserted as (
         insert into ledger.event
             (feed, batch_id, delivered_on, line_no, natural_key, op, row_hash, data, raw)
         select %(feed)s, %(batch_id)s, %(delivered_on)s, i.line_no, i.natural_key, i.op,
-               i.row_hash, i.data, i.raw
+               i.row_hash, i.data, i.cells
         from incoming as i
         left join current_state as s on s.natural_key = i.natural_key
         where (i.op = 'upsert' and (s.natural_key is null or s.op <> 'upsert'
@@ -212,14 +254,15 @@ APPEND_EVENTS = sql.SQL(
     )
     select count(*) from inserted
     """
-)
+    ).format(key=key, pairs=pairs)
+
 
 # A registry file is the whole library: a live project absent from it has left.
 # Keys of quarantined rows still count as present (the project is listed, its row is bad).
 APPEND_LEAVES = sql.SQL(
     """
     with present as (
-        select concat_ws('|', {key}) as natural_key from _rows
+        select concat_ws('|', {key}) as natural_key from _checked
     ),
     current_state as (
         select distinct on (e.natural_key) e.natural_key, e.op

@@ -83,8 +83,7 @@ def load_delivery(conn: psycopg2.extensions.connection, delivery: Delivery) -> B
         if (seen := cur.fetchone()) is not None:
             conn.rollback()
             return BatchResult(delivery.feed, delivery.file_name, "skipped", seen[0], reason=seen[1])
-        cur.execute("select batch_id from ledger.batch where sha256 = %s and status = 'loaded'", (sha,))
-        original = cur.fetchone()
+        original = _same_content(cur, FEEDS[delivery.feed], sha)
     if original is not None:
         return _record(conn, delivery, sha, "duplicate", duplicate_of=original[0],
                        reason="duplicate", detail=f"same content as batch {original[0]}")
@@ -100,6 +99,24 @@ def load_delivery(conn: psycopg2.extensions.connection, delivery: Delivery) -> B
         raise
     conn.commit()
     return result
+
+
+def _same_content(cur, feed: Feed, sha: str) -> tuple[int] | None:
+    """The loaded batch this file repeats, if any. A snapshot identical to an older one
+    (not the latest) is news: the library went back to that state."""
+    if feed.snapshot:
+        cur.execute(
+            "select batch_id, sha256 from ledger.batch where feed = %s and status = 'loaded' "
+            "order by delivered_on desc, delivery_seq desc, batch_id desc limit 1",
+            (feed.name,),
+        )
+        latest = cur.fetchone()
+        return (latest[0],) if latest and latest[1] == sha else None
+    cur.execute(
+        "select batch_id from ledger.batch where feed = %s and sha256 = %s and status = 'loaded'",
+        (feed.name, sha),
+    )
+    return cur.fetchone()
 
 
 def _record(conn, delivery: Delivery, sha: str, status: str, **fields) -> BatchResult:
@@ -128,6 +145,7 @@ def _check_header(feed: Feed, header: list[str]) -> dict[str, int]:
 def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
     feed = FEEDS[delivery.feed]
     with conn.cursor() as cur:
+        cur.execute("set local work_mem = '256MB'")  # sorts of a big batch stay in memory
         cur.execute("select nextval(pg_get_serial_sequence('ledger.batch', 'batch_id'))")
         batch_id = cur.fetchone()[0]
         if delivery.fmt == "csv":
@@ -140,14 +158,15 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
             _copy_rows(cur, len(header), rows)
             encoding = "utf-8" if delivery.fmt == "jsonl" else None
         positions = _check_header(feed, header)
-        params = {"batch_id": batch_id, "feed": feed.name, "delivered_on": delivery.delivered_on}
+        params = {"batch_id": batch_id, "feed": feed.name, "delivered_on": delivery.delivered_on,
+                  "header": [h or f"column_{i + 1}" for i, h in enumerate(header)]}
+        for statement in batch_sql.lookups(feed, positions):
+            cur.execute(statement)
         cur.execute(batch_sql.stage_rows(feed, header, positions))
-        cur.execute("select count(*) from _rows")
-        rows_total = cur.fetchone()[0]
+        rows_total = cur.rowcount
         cur.execute(batch_sql.QUARANTINE, params)
         rows_rejected = cur.rowcount
-        cur.execute(batch_sql.stage_valid(feed))
-        cur.execute(batch_sql.APPEND_EVENTS, params)
+        cur.execute(batch_sql.append_events(feed), params)
         events = cur.fetchone()[0]
         if feed.snapshot:
             cur.execute(batch_sql.append_leaves(feed), params)

@@ -28,7 +28,7 @@ create table ledger.batch (
 -- A file seen before (same feed, name and content) is skipped; a second delivery of the
 -- same content under another name is recorded once as 'duplicate'.
 create unique index batch_file_uq on ledger.batch (feed, file_name, sha256);
-create unique index batch_content_loaded_uq on ledger.batch (sha256) where status = 'loaded';
+create index batch_content_ix on ledger.batch (feed, sha256) where status = 'loaded';
 create index batch_feed_delivered_ix on ledger.batch (feed, delivered_on);
 
 create table ledger.event (
@@ -41,7 +41,9 @@ create table ledger.event (
     op           text    not null check (op in ('upsert', 'retract', 'leave')),
     row_hash     text,
     data         jsonb,
-    raw          jsonb
+    -- the row's cells as delivered, in the order of ledger.batch.header (cells beyond the
+    -- header follow); an array, not an object, keeps the store near the size of the file
+    raw          text[]
 ) partition by list (feed);
 
 create table ledger.event_registry partition of ledger.event for values in ('registry');
