@@ -64,6 +64,8 @@ def environment(settings: Settings, *, port: int = 8080, metadata: str | None = 
                 ) -> dict[str, str]:
     """The environment of every Airflow process of the local installation."""
     env = dict(os.environ)
+    # `airflow standalone` starts its components as `airflow ...` from PATH.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.update({
         "AIRFLOW_HOME": str(airflow_home(settings)),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),

@@ -31,6 +31,13 @@ def cmd_db(args) -> int:
             return 0
         print("stopped" if embedded.stop(settings.home) else "no embedded server was running")
         return 0
+    if args.action == "reset":
+        from ingest.demo import reset_embedded
+
+        if settings.database_url_override:
+            print("DATABASE_URL is set: reset only applies to the embedded database")
+            return 2
+        reset_embedded(settings)
     conn = connect(settings)
     if args.action == "roles":
         from ingest.db.roles import ensure_roles
@@ -38,9 +45,15 @@ def cmd_db(args) -> int:
         for line in ensure_roles(conn):
             print(line)
     conn.close()
-    if args.action in ("start", "url"):
+    if args.action in ("start", "url", "reset"):
         print(settings.database_url)
     return 0
+
+
+def cmd_demo(args) -> int:
+    from ingest.demo import run_demo
+
+    return run_demo(load_settings(), args.as_of, seed=args.seed, scale=args.scale)
 
 
 def cmd_generate(args) -> int:
@@ -76,6 +89,25 @@ def cmd_run(args) -> int:
     report = run_night(load_settings(), Path(args.inbox), args.as_of)
     print(report.summary)
     return 0 if report.ok else 1
+
+
+def cmd_build(args) -> int:
+    from ingest.night import build_warehouse
+
+    result = build_warehouse(load_settings(), args.as_of, full_refresh=args.full_refresh)
+    print(result.summary())
+    return 0
+
+
+def cmd_checks(args) -> int:
+    from ingest.night import run_checks
+
+    results = run_checks(load_settings(), args.as_of)
+    failed = [r for r in results if not r.success]
+    print(f"{len(results)} checks, {len(failed)} with findings")
+    for r in failed:
+        print(f"  {r.check_name}: {r.unexpected} unexpected" + (f" ({r.error})" if r.error else ""))
+    return 0
 
 
 def cmd_summary(args) -> int:
@@ -129,8 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("db", help="the warehouse database")
-    p.add_argument("action", choices=["start", "stop", "url", "roles"])
+    p.add_argument("action", choices=["start", "stop", "url", "reset", "roles"])
     p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("demo", help="generate a district and run one night on the embedded db")
+    p.add_argument("--as-of", type=_date, default=None)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--scale", type=float, default=1.0)
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("generate", help="write a realistic drop folder of every feed")
     p.add_argument("--out", required=True)
@@ -150,6 +188,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inbox", required=True)
     p.add_argument("--as-of", type=_date, default=None)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("build", help="dbt build of the warehouse as of a date")
+    p.add_argument("--as-of", type=_date, default=None)
+    p.add_argument("--full-refresh", action="store_true", help="rebuild incremental models")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("checks", help="run the Great Expectations checks as of a date")
+    p.add_argument("--as-of", type=_date, default=None)
+    p.set_defaults(func=cmd_checks)
 
     p = sub.add_parser("summary", help="print the summary of a night already run")
     p.add_argument("--as-of", type=_date, default=None)

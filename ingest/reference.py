@@ -5,7 +5,7 @@ before dbt has run. They are data, never copied into code."""
 from __future__ import annotations
 
 import csv
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from ingest.settings import REPO_ROOT
@@ -13,7 +13,7 @@ from ingest.settings import REPO_ROOT
 SEEDS_DIR = REPO_ROOT / "dbt_project" / "seeds"
 
 
-@lru_cache(maxsize=None)
+@cache
 def table(name: str, seeds_dir: Path = SEEDS_DIR) -> tuple[dict[str, str], ...]:
     with open(seeds_dir / f"{name}.csv", encoding="utf-8-sig", newline="") as fh:
         return tuple(csv.DictReader(fh))

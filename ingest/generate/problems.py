@@ -60,7 +60,8 @@ class Injector:
         return self.w.add(p) if add else p
 
     def custom(self, tag: str, industrial: bool, anchor: str, anchor_date: date,
-               unset_from: str | None = None, accept=lambda p: True) -> Project:
+               unset_from: str | None = None, accept=lambda p: True,
+               registered: bool = True) -> Project:
         """A project planned around a node date, its nodes from `unset_from` on left open."""
         w = self.w
         for _ in range(500):
@@ -71,7 +72,7 @@ class Injector:
                 for m in p.nodes:
                     if m.seq >= seq:
                         m.actual = None
-            if p.planned(APPROVAL) <= self.a - _days(25) and accept(p):
+            if (not registered or p.planned(APPROVAL) <= self.a - _days(25)) and accept(p):
                 p.tags.append(tag)
                 return w.add(p)
         raise RuntimeError(f"could not build {tag}")
@@ -105,8 +106,9 @@ class Injector:
                         a - _days(self.rng.randint(45, 150)))
         p.in_registry, p.no_land, p.no_milestones = False, True, True
         p.investment = round(self.rng.uniform(12000, 90000), -2)
-        p.approvals = [Approval(p.code, p.name, p.credit_code, item, p.planned(APPROVAL) - _days(12),
-                                p.planned(APPROVAL), "准予", p.investment)]
+        decided = p.planned(APPROVAL)
+        p.approvals = [Approval(p.code, p.name, p.credit_code, item, decided - _days(12),
+                                decided, "准予", p.investment)]
         exp.gap("unregistered_project", project_code=p.code, credit_code=p.credit_code,
                 note=f"{item} 准予 {p.investment:.0f} 万元 decided {p.planned(APPROVAL)}")
         # An industrial parcel sold to a project that never entered the library.
@@ -128,7 +130,7 @@ class Injector:
                 note=f"industrial parcel without project code signed {parcel.signed}")
 
     def missing_reports(self) -> None:
-        w, exp, cal = self.w, self.exp, self.w.cal
+        exp, cal = self.exp, self.w.cal
         last_fai = cal.latest_fai_month()
         p = self.project("construction", "missing_fai_report",
                          accept=lambda p: len(fai_months(p, last_fai)) >= 5)
@@ -155,7 +157,7 @@ class Injector:
                 note=f"征地 met {r.actual(LAND)}, no parcel")
 
     def milestone_problems(self) -> None:
-        w, a, exp = self.w, self.a, self.exp
+        a, exp = self.a, self.exp
         until = on_or_before(a - _days(self.rng.randint(14, 30)), 0)
 
         def quiet(p: Project) -> bool:
@@ -177,10 +179,11 @@ class Injector:
         # node_overdue on an open node: 竣工 25 (yellow) and 80 (red) days late.
         for days, grade, ind in ((rng.randint(10, 50), "yellow", rng.random() < 0.5),
                                  (rng.randint(70, 110), "red", True)):
-            p = self.custom("node_overdue", ind, COMPLETION, a - _days(days), unset_from=COMPLETION,
+            p = self.custom("node_overdue", ind, COMPLETION, a - _days(days),
+                            unset_from=COMPLETION,
                             accept=lambda p: p.planned(PRODUCTION) > a + _days(10))
-            exp.warning("node_overdue", grade, project_code=p.code, delay_days=days, node=COMPLETION,
-                        planned_date=p.planned(COMPLETION))
+            exp.warning("node_overdue", grade, project_code=p.code, delay_days=days,
+                        node=COMPLETION, planned_date=p.planned(COMPLETION))
         # Met late within the last 30 days: still warned.
         p = self.met_late(a - _days(40), a - _days(25), 15)
         m = p.tags_node
@@ -274,7 +277,8 @@ class Injector:
             ("approval refused", rng.randint(60, 120), "不予", 30000.0),
             ("approval below 10000", rng.randint(60, 120), "准予", 8000.0),
         ):
-            p = self.custom("negative", True, APPROVAL, a - _days(days), unset_from=SITE)
+            p = self.custom("negative", True, APPROVAL, a - _days(days), unset_from=SITE,
+                            registered=False)
             p.in_registry = False
             p.no_milestones = True
             p.approvals = [Approval(p.code, p.name, p.credit_code, item, a - _days(days + 10),
@@ -362,13 +366,13 @@ class Injector:
                       "准予", host.investment, void_on=a - _days(16))
         w.approvals.append(ap)
         exp.event("retractions", feed="approvals", key=f"{host.code}|{item}",
-                  first_delivered=first, voided=ap.void_on, status_value="void")
+                  entered_on=first, voided=ap.void_on, status_value="void")
         # A parcel entered by mistake, voided (状态 作废).
         parcel = w.standalone_parcel("商服", a + _days(120), False)
         parcel.signed = a - _days(45)
         parcel.void_on = a - _days(20)
         w.parcels.append(parcel)
-        exp.event("retractions", feed="land", key=parcel.parcel_no, first_delivered=parcel.signed,
+        exp.event("retractions", feed="land", key=parcel.parcel_no, entered_on=parcel.signed,
                   voided=parcel.void_on, status_value="作废")
 
     # --- bad rows ----------------------------------------------------------------------

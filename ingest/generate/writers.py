@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -38,15 +39,15 @@ class Style:
     period_fmt: str = "dash"  # dash | compact | zh
     thousands: bool = False
     order: tuple[int, ...] | None = None  # permutation of the contract's columns
-    extra: tuple[str, str] | None = None  # (header, value) of an unknown column
+    extra: tuple[tuple[str, str], ...] = ()  # (header, value) of unknown columns
     status_col: bool = False  # carries 状态 / record_status
 
     def describe(self) -> dict:
         return {"format": self.fmt, "encoding": self.encoding if self.fmt == "csv" else None,
                 "headers": self.headers, "date_format": self.date_fmt,
                 "period_format": self.period_fmt, "thousands": self.thousands,
-                "shuffled": self.order is not None, "extra_column": self.extra[0] if self.extra
-                else None}
+                "shuffled": self.order is not None,
+                "extra_columns": [h for h, _ in self.extra]}
 
 
 def fmt_date(d: date, how: str) -> str:
@@ -80,8 +81,7 @@ class FeedWriter:
         self.header = [names[i] for i in self.order]
         if style.status_col:
             self.header.append(c.RECORD_STATUS_ZH if style.headers == "zh" else c.RECORD_STATUS)
-        if style.extra:
-            self.header.append(style.extra[0])
+        self.header.extend(h for h, _ in style.extra)
         self.kinds = [cols[i].kind for i in self.order]
         self.keys = [cols[i].name for i in self.order]
         self.count = 0
@@ -141,12 +141,12 @@ class FeedWriter:
             obj = {k: v for k, v in zip(self.header, out, strict=False)}
             if status:
                 obj[c.RECORD_STATUS] = status
+            obj.update(self.style.extra)
             self._fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
             return
         if self.style.status_col:
             out.append(status or "")
-        if self.style.extra:
-            out.append(self.style.extra[1])
+        out.extend(v for _, v in self.style.extra)
         if self.style.fmt == "csv":
             self._csv.writerow(["" if v is None else v for v in out])
         else:
@@ -170,4 +170,8 @@ def _fix_zip_times(src: Path, dst: Path) -> None:
             fixed = zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
-            zout.writestr(fixed, zin.read(info.filename))
+            data = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2020-01-01T00:00:00Z",
+                              data)
+            zout.writestr(fixed, data)

@@ -16,103 +16,406 @@ CC_A = "91320602MA1X000001"
 CC_C = "91320602MA1X000003"
 
 
-def _registry(code: str, name: str, credit: str, kind: str, investment: float, **dates: str) -> dict:
+def _registry(
+    code: str, name: str, credit: str, kind: str, investment: float, **dates: str
+) -> dict:
     return {
-        "project_code": code, "project_name": name, "credit_code": credit,
-        "street_code": "320602001", "industry": "先进制造", "project_kind": kind,
-        "carrier": "崇川经济开发区", "planned_investment": investment,
-        "committed_tax_per_mu": 30 if kind == "工业" else None, **dates,
+        "project_code": code,
+        "project_name": name,
+        "credit_code": credit,
+        "street_code": "320602001",
+        "industry": "先进制造",
+        "project_kind": kind,
+        "carrier": "崇川经济开发区",
+        "planned_investment": investment,
+        "committed_tax_per_mu": 30 if kind == "工业" else None,
+        **dates,
     }
 
 
-A_V1 = _registry(P_A, "甲项目", CC_A, "工业", 50000, planned_start="2025-03-01",
-                 planned_completion="2026-06-30", planned_production="2026-09-01",
-                 registered_on="2025-01-10")
+A_V1 = _registry(
+    P_A,
+    "甲项目",
+    CC_A,
+    "工业",
+    50000,
+    planned_start="2025-03-01",
+    planned_completion="2026-06-30",
+    planned_production="2026-09-01",
+    registered_on="2025-01-10",
+)
 A_V2 = {**A_V1, "planned_investment": 60000}
-B_V1 = _registry(P_B, "乙项目", "91320602MA1X000002", "工业", 20000, planned_start="2026-01-01",
-                 planned_completion="2027-06-30", planned_production="2027-09-01",
-                 registered_on="2025-06-01")
-C_V1 = _registry(P_C, "丙项目", CC_C, "服务业", 12000, planned_start="2026-05-01",
-                 planned_completion="2027-04-30", planned_production="2027-06-01",
-                 registered_on="2026-03-02")
+B_V1 = _registry(
+    P_B,
+    "乙项目",
+    "91320602MA1X000002",
+    "工业",
+    20000,
+    planned_start="2026-01-01",
+    planned_completion="2027-06-30",
+    planned_production="2027-09-01",
+    registered_on="2025-06-01",
+)
+C_V1 = _registry(
+    P_C,
+    "丙项目",
+    CC_C,
+    "服务业",
+    12000,
+    planned_start="2026-05-01",
+    planned_completion="2027-04-30",
+    planned_production="2027-06-01",
+    registered_on="2026-03-02",
+)
 
 # (feed, file_name, delivered_on, status, reason, rows as (natural_key, op, data), rejected rows)
 Batch = tuple[str, str, str, str, str | None, list[tuple[str, str, dict | None]], list[tuple]]
 
 BATCHES: list[Batch] = [
-    ("registry", "20261005.xlsx", "2026-10-05", "loaded", None,
-     [(P_A, "upsert", A_V1), (P_B, "upsert", B_V1), (P_C, "upsert", C_V1)], []),
-    ("registry", "20261102.xlsx", "2026-11-02", "loaded", None,
-     [(P_A, "upsert", A_V2), (P_B, "leave", None)], []),
-    ("milestones", "20261116.csv", "2026-11-16", "loaded", None, [
-        (f"{P_A}|开工", "upsert", {"project_code": P_A, "node": "开工", "planned_date": "2025-03-01",
-                                  "actual_date": "2025-03-10", "reported_on": "2026-11-16"}),
-        (f"{P_A}|竣工", "upsert", {"project_code": P_A, "node": "竣工", "planned_date": "2026-06-30",
-                                  "actual_date": "2026-06-20", "reported_on": "2026-11-16"}),
-        (f"{P_A}|投产", "upsert", {"project_code": P_A, "node": "投产", "planned_date": "2026-09-01",
-                                  "actual_date": "2026-08-15", "reported_on": "2026-11-16"}),
-        (f"{P_C}|开工", "upsert", {"project_code": P_C, "node": "开工", "planned_date": "2026-05-01",
-                                  "actual_date": "2026-05-20", "reported_on": "2026-11-16"}),
-        (f"{P_C}|竣工", "upsert", {"project_code": P_C, "node": "竣工", "planned_date": "2027-04-30",
-                                  "actual_date": None, "reported_on": "2026-11-16"}),
-     ], [(7, "invalid_date", "planned_date: 2026-13-01", {"项目代码": P_C, "计划完成日期": "2026-13-01"})]),
-    ("approvals", "20261110.jsonl", "2026-11-10", "loaded", None, [
-        (f"{P_A}|施工许可证", "upsert", {"project_code": P_A, "item": "施工许可证", "result": "准予",
-                                       "accepted_on": "2025-01-20", "decided_on": "2025-02-20",
-                                       "credit_code": CC_A}),
-        (f"{P_C}|立项备案", "upsert", {"project_code": P_C, "item": "立项备案", "result": "准予",
-                                     "decided_on": "2026-02-01", "total_investment": 12000}),
-     ], []),
-    ("approvals", "20261111.jsonl", "2026-11-11", "loaded", None,
-     [(f"{P_C}|立项备案", "retract", None)], []),
-    ("land", "20261109.xlsx", "2026-11-09", "loaded", None, [
-        ("CC2024-01", "upsert", {"parcel_no": "CC2024-01", "project_code": P_A, "credit_code": CC_A,
-                                 "street_code": "320602001", "land_use": "工业", "area_m2": 66666.7,
-                                 "contract_signed_on": "2024-11-01", "agreed_start": "2025-03-01",
-                                 "actual_start": "2025-03-10"}),
-        ("CC2024-09", "upsert", {"parcel_no": "CC2024-09", "project_code": None,
-                                 "credit_code": "91320602MA1X000009", "street_code": "320602002",
-                                 "land_use": "工业", "area_m2": 20000,
-                                 "contract_signed_on": "2024-06-01", "agreed_start": "2024-12-01"}),
-     ], []),
-    ("stats_fai", "20261008.csv", "2026-10-08", "loaded", None, [
-        (f"{P_C}|2026-09-01", "upsert", {"project_code": P_C, "period": "2026-09-01",
-                                         "month_investment": 100, "cumulative_investment": 2000}),
-     ], []),
-    ("stats_fai", "20261020.csv", "2026-10-20", "loaded", None, [
-        (f"{P_C}|2026-09-01", "upsert", {"project_code": P_C, "period": "2026-09-01",
-                                         "month_investment": 120, "cumulative_investment": 2020}),
-     ], []),
-    ("stats_fai", "20261109.csv", "2026-11-09", "loaded", None, [
-        (f"{P_C}|2026-10-01", "upsert", {"project_code": P_C, "period": "2026-10-01",
-                                         "month_investment": 300, "cumulative_investment": 2320}),
-     ], []),
-    ("stats_enterprise", "20261109.csv", "2026-11-09", "loaded", None, [
-        (f"{CC_A}|2026-10-01", "upsert", {"credit_code": CC_A, "period": "2026-10-01",
-                                          "output_value": 5000, "revenue": 5200, "above_scale": "是"}),
-     ], []),
-    ("stats_gdp", "20261020.csv", "2026-10-20", "loaded", None, [
-        ("2025-09-01", "upsert", {"period": "2025-09-01", "gdp": 9000000,
-                                  "fixed_asset_investment": 4000000}),
-        ("2026-09-01", "upsert", {"period": "2026-09-01", "gdp": 9700000,
-                                  "fixed_asset_investment": 4100000}),
-     ], []),
-    ("tax", "20261018.csv", "2026-10-18", "loaded", None, [
-        (f"{CC_A}|2026-09-01|增值税", "upsert", {"credit_code": CC_A, "period": "2026-09-01",
-                                               "tax_type": "增值税", "amount_yuan": 1200000}),
-     ], []),
-    ("tax", "20261118.csv", "2026-11-18", "loaded", None, [
-        (f"{CC_A}|2026-10-01|增值税", "upsert", {"credit_code": CC_A, "period": "2026-10-01",
-                                               "tax_type": "增值税", "amount_yuan": 800000}),
-        (f"{CC_A}|2026-10-01|企业所得税", "upsert", {"credit_code": CC_A, "period": "2026-10-01",
-                                                 "tax_type": "企业所得税", "amount_yuan": -50000}),
-     ], []),
+    (
+        "registry",
+        "20261005.xlsx",
+        "2026-10-05",
+        "loaded",
+        None,
+        [(P_A, "upsert", A_V1), (P_B, "upsert", B_V1), (P_C, "upsert", C_V1)],
+        [],
+    ),
+    (
+        "registry",
+        "20261102.xlsx",
+        "2026-11-02",
+        "loaded",
+        None,
+        [(P_A, "upsert", A_V2), (P_B, "leave", None)],
+        [],
+    ),
+    (
+        "milestones",
+        "20261116.csv",
+        "2026-11-16",
+        "loaded",
+        None,
+        [
+            (
+                f"{P_A}|开工",
+                "upsert",
+                {
+                    "project_code": P_A,
+                    "node": "开工",
+                    "planned_date": "2025-03-01",
+                    "actual_date": "2025-03-10",
+                    "reported_on": "2026-11-16",
+                },
+            ),
+            (
+                f"{P_A}|竣工",
+                "upsert",
+                {
+                    "project_code": P_A,
+                    "node": "竣工",
+                    "planned_date": "2026-06-30",
+                    "actual_date": "2026-06-20",
+                    "reported_on": "2026-11-16",
+                },
+            ),
+            (
+                f"{P_A}|投产",
+                "upsert",
+                {
+                    "project_code": P_A,
+                    "node": "投产",
+                    "planned_date": "2026-09-01",
+                    "actual_date": "2026-08-15",
+                    "reported_on": "2026-11-16",
+                },
+            ),
+            (
+                f"{P_C}|开工",
+                "upsert",
+                {
+                    "project_code": P_C,
+                    "node": "开工",
+                    "planned_date": "2026-05-01",
+                    "actual_date": "2026-05-20",
+                    "reported_on": "2026-11-16",
+                },
+            ),
+            (
+                f"{P_C}|竣工",
+                "upsert",
+                {
+                    "project_code": P_C,
+                    "node": "竣工",
+                    "planned_date": "2027-04-30",
+                    "actual_date": None,
+                    "reported_on": "2026-11-16",
+                },
+            ),
+        ],
+        [
+            (
+                7,
+                "invalid_date",
+                "planned_date: 2026-13-01",
+                {"项目代码": P_C, "计划完成日期": "2026-13-01"},
+            )
+        ],
+    ),
+    (
+        "approvals",
+        "20261110.jsonl",
+        "2026-11-10",
+        "loaded",
+        None,
+        [
+            (
+                f"{P_A}|施工许可证",
+                "upsert",
+                {
+                    "project_code": P_A,
+                    "item": "施工许可证",
+                    "result": "准予",
+                    "accepted_on": "2025-01-20",
+                    "decided_on": "2025-02-20",
+                    "credit_code": CC_A,
+                },
+            ),
+            (
+                f"{P_C}|立项备案",
+                "upsert",
+                {
+                    "project_code": P_C,
+                    "item": "立项备案",
+                    "result": "准予",
+                    "decided_on": "2026-02-01",
+                    "total_investment": 12000,
+                },
+            ),
+        ],
+        [],
+    ),
+    (
+        "approvals",
+        "20261111.jsonl",
+        "2026-11-11",
+        "loaded",
+        None,
+        [(f"{P_C}|立项备案", "retract", None)],
+        [],
+    ),
+    (
+        "land",
+        "20261109.xlsx",
+        "2026-11-09",
+        "loaded",
+        None,
+        [
+            (
+                "CC2024-01",
+                "upsert",
+                {
+                    "parcel_no": "CC2024-01",
+                    "project_code": P_A,
+                    "credit_code": CC_A,
+                    "street_code": "320602001",
+                    "land_use": "工业",
+                    "area_m2": 66666.7,
+                    "contract_signed_on": "2024-11-01",
+                    "agreed_start": "2025-03-01",
+                    "actual_start": "2025-03-10",
+                },
+            ),
+            (
+                "CC2024-09",
+                "upsert",
+                {
+                    "parcel_no": "CC2024-09",
+                    "project_code": None,
+                    "credit_code": "91320602MA1X000009",
+                    "street_code": "320602002",
+                    "land_use": "工业",
+                    "area_m2": 20000,
+                    "contract_signed_on": "2024-06-01",
+                    "agreed_start": "2024-12-01",
+                },
+            ),
+        ],
+        [],
+    ),
+    (
+        "stats_fai",
+        "20261008.csv",
+        "2026-10-08",
+        "loaded",
+        None,
+        [
+            (
+                f"{P_C}|2026-09-01",
+                "upsert",
+                {
+                    "project_code": P_C,
+                    "period": "2026-09-01",
+                    "month_investment": 100,
+                    "cumulative_investment": 2000,
+                },
+            ),
+        ],
+        [],
+    ),
+    (
+        "stats_fai",
+        "20261020.csv",
+        "2026-10-20",
+        "loaded",
+        None,
+        [
+            (
+                f"{P_C}|2026-09-01",
+                "upsert",
+                {
+                    "project_code": P_C,
+                    "period": "2026-09-01",
+                    "month_investment": 120,
+                    "cumulative_investment": 2020,
+                },
+            ),
+        ],
+        [],
+    ),
+    (
+        "stats_fai",
+        "20261109.csv",
+        "2026-11-09",
+        "loaded",
+        None,
+        [
+            (
+                f"{P_C}|2026-10-01",
+                "upsert",
+                {
+                    "project_code": P_C,
+                    "period": "2026-10-01",
+                    "month_investment": 300,
+                    "cumulative_investment": 2320,
+                },
+            ),
+        ],
+        [],
+    ),
+    (
+        "stats_enterprise",
+        "20261109.csv",
+        "2026-11-09",
+        "loaded",
+        None,
+        [
+            (
+                f"{CC_A}|2026-10-01",
+                "upsert",
+                {
+                    "credit_code": CC_A,
+                    "period": "2026-10-01",
+                    "output_value": 5000,
+                    "revenue": 5200,
+                    "above_scale": "是",
+                },
+            ),
+        ],
+        [],
+    ),
+    (
+        "stats_gdp",
+        "20261020.csv",
+        "2026-10-20",
+        "loaded",
+        None,
+        [
+            (
+                "2025-09-01",
+                "upsert",
+                {"period": "2025-09-01", "gdp": 9000000, "fixed_asset_investment": 4000000},
+            ),
+            (
+                "2026-09-01",
+                "upsert",
+                {"period": "2026-09-01", "gdp": 9700000, "fixed_asset_investment": 4100000},
+            ),
+        ],
+        [],
+    ),
+    (
+        "tax",
+        "20261018.csv",
+        "2026-10-18",
+        "loaded",
+        None,
+        [
+            (
+                f"{CC_A}|2026-09-01|增值税",
+                "upsert",
+                {
+                    "credit_code": CC_A,
+                    "period": "2026-09-01",
+                    "tax_type": "增值税",
+                    "amount_yuan": 1200000,
+                },
+            ),
+        ],
+        [],
+    ),
+    (
+        "tax",
+        "20261118.csv",
+        "2026-11-18",
+        "loaded",
+        None,
+        [
+            (
+                f"{CC_A}|2026-10-01|增值税",
+                "upsert",
+                {
+                    "credit_code": CC_A,
+                    "period": "2026-10-01",
+                    "tax_type": "增值税",
+                    "amount_yuan": 800000,
+                },
+            ),
+            (
+                f"{CC_A}|2026-10-01|企业所得税",
+                "upsert",
+                {
+                    "credit_code": CC_A,
+                    "period": "2026-10-01",
+                    "tax_type": "企业所得税",
+                    "amount_yuan": -50000,
+                },
+            ),
+        ],
+        [],
+    ),
     ("tax", "20261119.csv", "2026-11-19", "rejected", "missing_required_header", [], []),
     # Delivered after the as_of of the tests: must not be visible on earlier nights.
-    ("stats_fai", "20261201.csv", "2026-12-01", "loaded", None, [
-        (f"{P_C}|2026-09-01", "upsert", {"project_code": P_C, "period": "2026-09-01",
-                                         "month_investment": 999, "cumulative_investment": 2899}),
-     ], []),
+    (
+        "stats_fai",
+        "20261201.csv",
+        "2026-12-01",
+        "loaded",
+        None,
+        [
+            (
+                f"{P_C}|2026-09-01",
+                "upsert",
+                {
+                    "project_code": P_C,
+                    "period": "2026-09-01",
+                    "month_investment": 999,
+                    "cumulative_investment": 2899,
+                },
+            ),
+        ],
+        [],
+    ),
 ]
 
 
@@ -124,8 +427,18 @@ def load(conn: Any) -> None:
                 """insert into ledger.batch (feed, file_name, sha256, delivered_on, status, reason,
                        rows_total, rows_loaded, rows_rejected, events_added)
                    values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning batch_id""",
-                (feed, file_name, f"sha{seq:04d}", delivered, status, reason,
-                 len(rows) + len(rejected), len(rows), len(rejected), len(rows)),
+                (
+                    feed,
+                    file_name,
+                    f"sha{seq:04d}",
+                    delivered,
+                    status,
+                    reason,
+                    len(rows) + len(rejected),
+                    len(rows),
+                    len(rejected),
+                    len(rows),
+                ),
             )
             batch_id = cur.fetchone()[0]
             for line_no, (key, op, data) in enumerate(rows, start=2):
@@ -133,13 +446,22 @@ def load(conn: Any) -> None:
                     """insert into ledger.event (feed, batch_id, delivered_on, line_no, natural_key,
                            op, row_hash, data, raw)
                        values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                    (feed, batch_id, delivered, None if op == "leave" else line_no, key, op,
-                     None, json.dumps(data, ensure_ascii=False) if data else None,
-                     json.dumps(data, ensure_ascii=False) if data else None),
+                    (
+                        feed,
+                        batch_id,
+                        delivered,
+                        None if op == "leave" else line_no,
+                        key,
+                        op,
+                        None,
+                        json.dumps(data, ensure_ascii=False) if data else None,
+                        json.dumps(data, ensure_ascii=False) if data else None,
+                    ),
                 )
             for line_no, why, detail, raw in rejected:
                 cur.execute(
-                    """insert into ledger.rejected_row (batch_id, feed, line_no, reason, detail, raw)
+                    """insert into ledger.rejected_row
+                           (batch_id, feed, line_no, reason, detail, raw)
                        values (%s, %s, %s, %s, %s, %s)""",
                     (batch_id, feed, line_no, why, detail, json.dumps(raw, ensure_ascii=False)),
                 )

@@ -1,0 +1,22 @@
+{# Current version of each stats_fai key as known at as_of (retracted keys dropped). #}
+with
+
+source as (
+    {{ latest_events('stats_fai') }}
+),
+
+renamed as (
+    select
+        source.data ->> 'project_code' as project_code,
+        (source.data ->> 'period')::date as period,
+        (source.data ->> 'month_investment')::numeric as month_investment,
+        (source.data ->> 'cumulative_investment')::numeric as cumulative_investment,
+        source.natural_key,
+        source.event_id,
+        source.batch_id,
+        source.delivered_on
+    from source
+    where source.op = 'upsert'
+)
+
+select * from renamed

@@ -1,0 +1,284 @@
+"""Wiring of the checks: a file Data Context under $PROJLEDGER_HOME/gx (never inside the
+repository), the warehouse as a PostgreSQL data source by ${PROJLEDGER_GX_URL} substitution,
+one validation definition per suite and one checkpoint that also builds the Data Docs site.
+
+Everything is configured at run time by `configure_checkpoint`, from the reference seeds and
+the run's as_of; `run_checks` runs it, turns each expectation into a CheckResult and stores
+them in quality.check_result. A check that crashes is a finding, never a stop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import great_expectations as gx
+from great_expectations.checkpoint import UpdateDataDocsAction
+from great_expectations.data_context.types.base import ProgressBarsConfig
+
+from expectations.config import dbt_vars
+from expectations.suites import KEY_COLUMN, SuiteSpec, check_name
+from expectations.suites.coverage import coverage_suites
+from expectations.suites.feeds import delivery_suites, feed_suites, load_reference
+
+if TYPE_CHECKING:
+    from ingest.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DATASOURCE = "warehouse"
+CHECKPOINT = "projledger_nightly"
+URL_VAR = "PROJLEDGER_GX_URL"
+# GX lists unexpected index rows up to partial_unexpected_count even in COMPLETE mode: set it
+# far above any night's count so every failing key is kept (no sampling).
+MAX_FAILING_KEYS = 1_000_000
+
+
+@dataclass
+class CheckResult:
+    check_name: str
+    suite: str
+    success: bool
+    evaluated: int | None = None
+    unexpected: int | None = None
+    failing_keys: list[Any] = field(default_factory=list)
+    error: str | None = None
+
+
+def gx_root(settings: Settings) -> Path:
+    """The context's directory, $PROJLEDGER_HOME/gx (GX names it `gx` under the project root);
+    the Data Docs site is its uncommitted/data_docs/local_site/index.html."""
+    return Path(settings.home) / "gx"
+
+
+def data_docs_index(settings: Settings) -> Path:
+    return gx_root(settings) / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def get_context(settings: Settings):
+    """The file Data Context in $PROJLEDGER_HOME/gx, its connection string from the settings."""
+    from ingest.db import database_url
+
+    os.environ[URL_VAR] = database_url(settings)
+    home = Path(settings.home)
+    home.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(home))
+    bars = context.variables.progress_bars
+    if bars is None or (bars.get("globally") if isinstance(bars, dict) else bars.globally):
+        # Night runs log to files: progress bars are noise there.
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.variables.save()
+    return context
+
+
+def build_specs(conn, settings: Settings, as_of: date) -> list[SuiteSpec]:
+    cfg = dbt_vars(settings.dbt_project_dir)
+    specs = feed_suites(load_reference(conn), as_of)
+    specs += delivery_suites(conn, as_of, int(cfg["row_count_history"]),
+                             float(cfg["row_count_band_low"]), float(cfg["row_count_band_high"]))
+    specs += coverage_suites(as_of)
+    return [s for s in specs if s.suite.expectations]
+
+
+# Every unexpected row named by its key, no sampling cap.
+RESULT_FORMAT: dict[str, Any] = {
+    "result_format": "COMPLETE",
+    "unexpected_index_column_names": [KEY_COLUMN],
+    "return_unexpected_index_query": False,
+    "partial_unexpected_count": MAX_FAILING_KEYS,
+}
+
+
+def _add_validation(context, datasource, spec: SuiteSpec) -> gx.ValidationDefinition:
+    # A staged table is read through a query: GX deprecates schema_name on table assets.
+    query = spec.query if spec.query is not None else f"select * from {spec.schema}.{spec.table}"
+    asset = datasource.add_query_asset(name=spec.asset_name, query=query)
+    batch = asset.add_batch_definition_whole_table(f"{spec.name}_whole")
+    suite = context.suites.add_or_update(spec.suite)
+    vd = gx.ValidationDefinition(name=spec.name, data=batch, suite=suite)
+    return context.validation_definitions.add_or_update(vd)
+
+
+def _forget_previous(context) -> None:
+    """Drop last run's checkpoint, validation definitions and data source: tonight's set of
+    suites may differ (a feed with no history yet, a table missing), and a stored checkpoint
+    naming a vanished asset cannot even be loaded."""
+    for remove in (
+        lambda: context.checkpoints.delete(CHECKPOINT),
+        lambda: [context.validation_definitions.delete(vd.name)
+                 for vd in context.validation_definitions.all()],
+        lambda: context.data_sources.delete(DATASOURCE),
+    ):
+        try:
+            remove()
+        except Exception:  # noqa: BLE001 - nothing stored yet, or already gone
+            pass
+    # What could not be deleted through the API (unloadable) is removed from the store.
+    for folder in ("checkpoints", "validation_definitions"):
+        for path in (gx_dir(context) / folder).glob("*.json"):
+            path.unlink(missing_ok=True)
+
+
+def gx_dir(context) -> Path:
+    return Path(context.root_directory)
+
+
+def configure_checkpoint(
+    context, specs: list[SuiteSpec]
+) -> tuple[gx.Checkpoint | None, dict[str, gx.ValidationDefinition], dict[str, BaseException]]:
+    """(Re)declare the data source, suites and validation definitions of tonight's specs and
+    the checkpoint over them. Returns the checkpoint (None if no spec could be declared), the
+    validation definitions by suite name, and the specs whose batch could not be declared
+    (a missing table, a bad query) with their error: those become crashed findings."""
+    _forget_previous(context)
+    datasource = context.data_sources.add_postgres(
+        name=DATASOURCE, connection_string="${" + URL_VAR + "}"
+    )
+    vds: dict[str, gx.ValidationDefinition] = {}
+    broken: dict[str, BaseException] = {}
+    for spec in specs:
+        try:
+            vds[spec.name] = _add_validation(context, datasource, spec)
+        except Exception as exc:  # noqa: BLE001 - one broken batch must not stop the others
+            log.warning("suite %s cannot be configured: %s", spec.name, exc)
+            broken[spec.name] = exc
+    if not vds:
+        return None, vds, broken
+    checkpoint = gx.Checkpoint(
+        name=CHECKPOINT,
+        validation_definitions=list(vds.values()),
+        actions=[UpdateDataDocsAction(name="update_data_docs")],
+        result_format=RESULT_FORMAT,
+    )
+    checkpoint = context.checkpoints.add_or_update(checkpoint)
+    return checkpoint, vds, broken
+
+
+def _failing_keys(spec: SuiteSpec, result: dict) -> list[Any]:
+    index = result.get("unexpected_index_list")
+    if index:
+        keys = []
+        for row in index:
+            if isinstance(row, dict) and spec.key_columns:
+                values = [row.get(c) for c in spec.key_columns]
+                keys.append(values[0] if len(values) == 1 else values)
+            else:
+                keys.append(row)
+        return keys[:MAX_FAILING_KEYS]
+    unexpected = result.get("unexpected_list")
+    if unexpected:
+        return list(unexpected)[:MAX_FAILING_KEYS]
+    if "observed_value" in result and result.get("observed_value") is not None:
+        return [result["observed_value"]]
+    return []
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _exception_text(info: Any) -> str | None:
+    """GX reports an expectation's exception either flat or keyed by the failing metric."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "expectation raised")[:4000]
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return str(value.get("exception_message") or "expectation raised")[:4000]
+    return None
+
+
+def to_check_results(spec: SuiteSpec, suite_result) -> list[CheckResult]:
+    out = []
+    for r in suite_result.results:
+        config = r.expectation_config
+        result = r.result or {}
+        error = _exception_text(r.exception_info)
+        unexpected = result.get("unexpected_count")
+        keys = [] if r.success else _failing_keys(spec, result)
+        if unexpected is None and not r.success and error is None:
+            unexpected = len(keys)
+        out.append(CheckResult(
+            check_name=check_name(spec.name, config), suite=spec.name,
+            success=bool(r.success) and error is None,
+            evaluated=result.get("element_count"), unexpected=unexpected,
+            failing_keys=_json_safe(keys), error=error,
+        ))
+    return out
+
+
+def _crashed(spec: SuiteSpec, exc: BaseException) -> CheckResult:
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return CheckResult(check_name=f"{spec.name}.crashed", suite=spec.name, success=False,
+                       error=text[:4000])
+
+
+def validate(context, specs: list[SuiteSpec]) -> list[CheckResult]:
+    """Run the checkpoint; if it raises (a batch failing at run time), run each validation
+    definition alone so that only the broken one becomes a crashed finding."""
+    by_name = {s.name: s for s in specs}
+    try:
+        checkpoint, vds, broken = configure_checkpoint(context, specs)
+    except Exception as exc:  # noqa: BLE001 - a configuration crash is itself a finding
+        log.exception("configuring the checkpoint failed")
+        return [_crashed(s, exc) for s in specs]
+    results = [_crashed(by_name[name], exc) for name, exc in broken.items()]
+    if checkpoint is None:
+        return results
+    try:
+        outcome = checkpoint.run()
+    except Exception:  # noqa: BLE001
+        log.warning("checkpoint run failed; validating suite by suite", exc_info=True)
+    else:
+        for suite_result in outcome.run_results.values():
+            results += to_check_results(by_name[suite_result.suite_name], suite_result)
+        return results
+    for name, vd in vds.items():
+        spec = by_name[name]
+        try:
+            results += to_check_results(spec, vd.run(result_format=RESULT_FORMAT))
+        except Exception as exc:  # noqa: BLE001
+            log.warning("suite %s crashed: %s", name, exc)
+            results.append(_crashed(spec, exc))
+    try:
+        context.build_data_docs()
+    except Exception:  # noqa: BLE001 - docs are a view of the results, not a result
+        log.warning("building Data Docs failed", exc_info=True)
+    return results
+
+
+def run_checks(settings: Settings, as_of: date) -> list[CheckResult]:
+    """Tonight's checks: every suite validated, every result stored in quality.check_result."""
+    from expectations.history import store_results
+    from ingest.db import connect
+
+    conn = connect(settings)
+    try:
+        try:
+            specs = build_specs(conn, settings, as_of)
+        except Exception as exc:  # noqa: BLE001
+            conn.rollback()
+            log.exception("building the suites failed")
+            spec = SuiteSpec(name="suites", suite=gx.ExpectationSuite(name="suites"))
+            results = [_crashed(spec, exc)]
+        else:
+            conn.rollback()
+            try:
+                context = get_context(settings)
+            except Exception as exc:  # noqa: BLE001
+                results = [_crashed(s, exc) for s in specs]
+            else:
+                results = validate(context, specs)
+        store_results(conn, as_of, results)
+    finally:
+        conn.close()
+    return results

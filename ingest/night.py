@@ -1,0 +1,106 @@
+"""One night of the pipeline: ingest, dbt build, quality checks, alert digests, summary.
+
+`projledger run` and the Airflow DAGs call these same functions, step by step, so a night
+run from the command line and one run by the scheduler give the same warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from ingest.db import connect
+from ingest.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class NightReport:
+    as_of: date
+    ok: bool = True
+    timings: dict[str, float] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    summary: str = ""
+
+
+def ingest_feeds(settings: Settings, inbox: Path, feeds: list[str] | None = None) -> list:
+    """Load every new file of the inbox (or of some feeds). A feed with nothing new is not an
+    error here: an overdue delivery is the `missing_feed` rule's finding."""
+    from ingest.load import ingest_inbox
+
+    conn = connect(settings)
+    try:
+        return ingest_inbox(conn, Path(inbox), feeds)
+    finally:
+        conn.close()
+
+
+def build_warehouse(settings: Settings, as_of: date, full_refresh: bool = False):
+    from ingest.db.roles import ensure_roles
+    from ingest.dbt_runner import build
+
+    result = build(settings, as_of, full_refresh=full_refresh)
+    if not result.success:
+        failed = "; ".join(f"{r.unique_id}: {r.message}" for r in result.failed[:5])
+        raise RuntimeError(f"dbt build failed for {as_of}: {result.error or failed}")
+    conn = connect(settings)
+    try:
+        ensure_roles(conn)  # dbt recreated the tables: grants and policies again
+    finally:
+        conn.close()
+    return result
+
+
+def run_checks(settings: Settings, as_of: date) -> list:
+    from expectations.checkpoints import run_checks as run
+
+    return run(settings, as_of)
+
+
+def send_alerts(settings: Settings, as_of: date) -> list[str]:
+    from expectations.alerts import send_digests
+
+    return send_digests(settings, as_of)
+
+
+def run_night(settings: Settings, inbox: Path, as_of: date) -> NightReport:
+    """Run every step; a failing check or alert step is reported, never hides the others."""
+    report = NightReport(as_of)
+
+    def step(name: str, fn, *args, required: bool = True):
+        started = time.monotonic()
+        try:
+            return fn(*args)
+        except Exception as exc:  # reported in the summary; a required step stops the night
+            log.exception("%s failed", name)
+            report.ok = False
+            report.problems.append(f"{name} failed: {exc}")
+            if required:
+                raise
+            return None
+        finally:
+            report.timings[name] = time.monotonic() - started
+
+    batches = []
+    alert_lines: list[str] = []
+    try:
+        batches = step("ingest", ingest_feeds, settings, inbox)
+        step("dbt build", build_warehouse, settings, as_of)
+        step("checks", run_checks, settings, as_of, required=False)
+        alert_lines = step("alerts", send_alerts, settings, as_of, required=False) or []
+    except Exception:
+        pass
+    from ingest.summary import night_summary
+
+    report.summary = night_summary(settings, as_of, batches, alert_lines, report)
+    return report
+
+
+def summary(settings: Settings, as_of: date) -> str:
+    from ingest.summary import night_summary
+
+    return night_summary(settings, as_of, None, None, None)
