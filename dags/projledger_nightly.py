@@ -38,19 +38,11 @@ MARTS_ASSET = Asset(name="marts", uri="projledger://warehouse/marts", group="pro
 def ingest(feed: str, **context) -> dict:
     """Load the feed's new files. No delivery is not a failure: the result says so and the
     missing_feed rule turns an overdue one into an alert for the owning department."""
-    from ingest.night import ingest_feeds
+    from ingest.night import ingest_feed
     from ingest.settings import load_settings
 
     night = as_of(context)
-    batches = [b for b in ingest_feeds(load_settings(), inbox(), [feed]) if b.status != "skipped"]
-    result = {
-        "as_of": night.isoformat(),
-        "new_files": [b.file_name for b in batches],
-        "rejected_files": [b.file_name for b in batches if b.status == "rejected"],
-        "rows_loaded": sum(b.rows_loaded for b in batches),
-        "rows_rejected": sum(b.rows_rejected for b in batches),
-        "events_added": sum(b.events_added for b in batches),
-    }
+    result = ingest_feed(load_settings(), inbox(), feed, night)
     context["outlet_events"][FEED_ASSETS[feed]].extra = result
     log.info("ingest %s for %s: %s", feed, night, result)
     return result
@@ -69,15 +61,10 @@ def build_warehouse(**context) -> None:
 @task(pool=DB_POOL)
 def grant_access(**context) -> None:
     """dbt recreated the marts tables: the read-only role's grants and policies again."""
-    from ingest.db import connect
-    from ingest.db.roles import ensure_roles
+    from ingest.night import grant_access as grant
     from ingest.settings import load_settings
 
-    conn = connect(load_settings())
-    try:
-        ensure_roles(conn)
-    finally:
-        conn.close()
+    grant(load_settings())
 
 
 @task(pool=DB_POOL)

@@ -9,23 +9,11 @@ from typing import Any
 
 import yaml
 
-# Defaults used only when dbt_project.yml does not name a threshold.
-DEFAULTS: dict[str, Any] = {
-    "remind_days": 7,
-    "escalate_days": 14,
-    "row_count_history": 6,
-    "row_count_band_low": 0.6,
-    "row_count_band_high": 1.67,
-}
-
 
 def dbt_vars(dbt_project_dir: Path) -> dict[str, Any]:
-    """The `vars:` block of dbt_project.yml, with the defaults above for what it omits."""
+    """The `vars:` block of dbt_project.yml: every threshold lives there, none in code."""
     path = Path(dbt_project_dir) / "dbt_project.yml"
-    values = dict(DEFAULTS)
-    if path.exists():
-        values.update((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("vars") or {})
-    return values
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("vars") or {}
 
 
 @dataclass(frozen=True)

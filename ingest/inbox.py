@@ -39,8 +39,10 @@ def parse_name(feed: str, path: Path) -> Delivery | None:
     return Delivery(feed, path, delivered, int(m[4] or 0), m[5].lower())
 
 
-def discover(inbox: Path, feeds: list[str] | None = None) -> list[Delivery]:
-    """Every delivery in the inbox, oldest first (by delivery date, then `_<n>`)."""
+def discover(inbox: Path, feeds: list[str] | None = None, until: date | None = None
+             ) -> list[Delivery]:
+    """Every delivery in the inbox, oldest first (by delivery date, then `_<n>`); with
+    `until`, only those delivered on or before that date."""
     found = []
     for feed in feeds or FEED_NAMES:
         folder = inbox / feed
@@ -53,5 +55,6 @@ def discover(inbox: Path, feeds: list[str] | None = None) -> list[Delivery]:
             if delivery is None:
                 log.warning("ignoring %s: not named <YYYYMMDD>[_<n>].<csv|xlsx|jsonl>", path)
                 continue
-            found.append(delivery)
+            if until is None or delivery.delivered_on <= until:
+                found.append(delivery)
     return sorted(found, key=lambda d: (d.delivered_on, d.seq, d.feed, d.path.name))

@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import psycopg2
@@ -57,17 +58,33 @@ def ingest_inbox(
     feeds: list[str] | None = None,
     *,
     wait: bool = True,
+    until: date | None = None,
 ) -> list[BatchResult]:
-    """Load every new file of the inbox (optionally only some feeds), oldest first."""
+    """Load every new file of the inbox (optionally only some feeds, only those delivered
+    by `until`), oldest first."""
     results: list[BatchResult] = []
-    deliveries = discover(Path(inbox), feeds)
+    deliveries = discover(Path(inbox), feeds, until)
     for feed in feeds or FEED_NAMES:
         mine = [d for d in deliveries if d.feed == feed]
         if not mine:
             continue
         with feed_lock(conn, feed, wait=wait):
-            results.extend(load_delivery(conn, d) for d in mine)
+            loaded = [load_delivery(conn, d) for d in mine]
+            if any(r.status == "loaded" for r in loaded):
+                _analyze(conn, feed)
+        results.extend(loaded)
     return results
+
+
+def _analyze(conn, feed: str) -> None:
+    """Fresh statistics for the feed's partition: dbt's plans over a just-loaded store are
+    otherwise made blind, and one bad plan costs minutes."""
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"analyze ledger.event_{feed}")
+    finally:
+        conn.autocommit = False
 
 
 def load_delivery(conn: psycopg2.extensions.connection, delivery: Delivery) -> BatchResult:

@@ -27,32 +27,54 @@ class NightReport:
     summary: str = ""
 
 
-def ingest_feeds(settings: Settings, inbox: Path, feeds: list[str] | None = None) -> list:
-    """Load every new file of the inbox (or of some feeds). A feed with nothing new is not an
-    error here: an overdue delivery is the `missing_feed` rule's finding."""
+def ingest_feeds(settings: Settings, inbox: Path, feeds: list[str] | None = None,
+                 as_of: date | None = None) -> list:
+    """Load every new file of the inbox (or of some feeds) delivered by `as_of`: a night
+    knows only what had arrived by its business date, so a backfill replays nights in order.
+    A feed with nothing new is not an error: an overdue delivery is the `missing_feed`
+    rule's finding, for the alerts."""
     from ingest.load import ingest_inbox
 
     conn = connect(settings)
     try:
-        return ingest_inbox(conn, Path(inbox), feeds)
+        return ingest_inbox(conn, Path(inbox), feeds, until=as_of)
     finally:
         conn.close()
 
 
+def ingest_feed(settings: Settings, inbox: Path, feed: str, as_of: date) -> dict:
+    """One feed's ingest, summarised (what an Airflow task returns and publishes)."""
+    batches = [b for b in ingest_feeds(settings, inbox, [feed], as_of) if b.status != "skipped"]
+    return {
+        "as_of": as_of.isoformat(),
+        "new_files": [b.file_name for b in batches],
+        "rejected_files": [b.file_name for b in batches if b.status == "rejected"],
+        "rows_loaded": sum(b.rows_loaded for b in batches),
+        "rows_rejected": sum(b.rows_rejected for b in batches),
+        "events_added": sum(b.events_added for b in batches),
+    }
+
+
 def build_warehouse(settings: Settings, as_of: date, full_refresh: bool = False):
-    from ingest.db.roles import ensure_roles
     from ingest.dbt_runner import build
 
     result = build(settings, as_of, full_refresh=full_refresh)
     if not result.success:
         failed = "; ".join(f"{r.unique_id}: {r.message}" for r in result.failed[:5])
         raise RuntimeError(f"dbt build failed for {as_of}: {result.error or failed}")
+    grant_access(settings)
+    return result
+
+
+def grant_access(settings: Settings) -> list[str]:
+    """dbt recreates the marts tables on every build: grants and street policies again."""
+    from ingest.db.roles import ensure_roles
+
     conn = connect(settings)
     try:
-        ensure_roles(conn)  # dbt recreated the tables: grants and policies again
+        return ensure_roles(conn)
     finally:
         conn.close()
-    return result
 
 
 def run_checks(settings: Settings, as_of: date) -> list:
@@ -88,7 +110,7 @@ def run_night(settings: Settings, inbox: Path, as_of: date) -> NightReport:
     batches = []
     alert_lines: list[str] = []
     try:
-        batches = step("ingest", ingest_feeds, settings, inbox)
+        batches = step("ingest", ingest_feeds, settings, inbox, None, as_of)
         step("dbt build", build_warehouse, settings, as_of)
         step("checks", run_checks, settings, as_of, required=False)
         alert_lines = step("alerts", send_alerts, settings, as_of, required=False) or []

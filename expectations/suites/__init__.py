@@ -29,10 +29,13 @@ class SuiteSpec:
 
 
 def check_name(suite: str, config) -> str:
-    """A stable name per expectation: suite, expectation type and column (or notes)."""
+    """A stable name per expectation: suite and its meta `check` (coverage rule, delivered
+    feed), else suite, expectation type and column."""
     kwargs = config.kwargs
+    if (config.meta or {}).get("check"):
+        return f"{suite}.{config.meta['check']}"
     target = kwargs.get("column") or "_".join(kwargs.get("column_list") or []) or (
         f"{kwargs.get('column_A')}_{kwargs.get('column_B')}" if kwargs.get("column_A") else ""
     )
-    label = (config.meta or {}).get("check") or target or "table"
+    label = target or "table"
     return f"{suite}.{config.type}.{label}"

@@ -7,6 +7,7 @@ from datetime import date
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+from great_expectations.expectations.row_conditions import Column
 
 from expectations.suites import SuiteSpec
 
@@ -27,26 +28,25 @@ _GAP_KEY = (
 )
 
 
-def open_gaps_query(rule_id: str, as_of: date) -> str:
+def open_gaps_query(as_of: date) -> str:
     day = as_of.isoformat()
     return (
-        f"select gap_id, {_GAP_KEY} as natural_key, owner_dept, detected_on"
+        f"select gap_id, rule_id, {_GAP_KEY} as natural_key, owner_dept, detected_on"
         " from marts.fct_coverage_gap"
-        f" where rule_id = '{rule_id}' and detected_on <= '{day}'"
-        f" and (resolved_on is null or resolved_on > '{day}')"
+        f" where detected_on <= '{day}' and (resolved_on is null or resolved_on > '{day}')"
     )
 
 
 def coverage_suites(as_of: date) -> list[SuiteSpec]:
-    specs = []
-    for rule_id in COVERAGE_RULES:
-        name = f"coverage_{rule_id}"
-        # Every row of the batch is an open gap: gap_id is never null, so each one is unexpected.
-        expectation = gxe.ExpectColumnValuesToBeNull(
-            column="gap_id", meta={"check": rule_id},
+    """One suite over the gaps open at as_of, one expectation per rule (a row condition picks
+    the rule's rows): every row is an open gap, gap_id is never null, so each one is unexpected
+    and the expectation fails listing all of them."""
+    expectations = [
+        gxe.ExpectColumnValuesToBeNull(
+            column="gap_id", row_condition=Column("rule_id") == rule_id,
+            meta={"check": rule_id},
         )
-        specs.append(SuiteSpec(
-            name=name, suite=gx.ExpectationSuite(name=name, expectations=[expectation]),
-            query=open_gaps_query(rule_id, as_of),
-        ))
-    return specs
+        for rule_id in COVERAGE_RULES
+    ]
+    suite = gx.ExpectationSuite(name="coverage", expectations=expectations)
+    return [SuiteSpec(name="coverage", suite=suite, query=open_gaps_query(as_of))]

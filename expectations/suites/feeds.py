@@ -9,6 +9,7 @@ from datetime import date
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+from great_expectations.expectations.row_conditions import Column
 
 from expectations.suites import SuiteSpec
 
@@ -164,9 +165,10 @@ def feed_suites(ref: Reference, as_of: date) -> list[SuiteSpec]:
 
 def delivery_suites(conn, as_of: date, history: int, low: float, high: float) -> list[SuiteSpec]:
     """Row count of each feed's latest loaded delivery against the median of its previous
-    `history` deliveries: a tax file with half its usual rows is a finding. Feeds with fewer
-    than three earlier deliveries are not judged (no band yet)."""
-    specs = []
+    `history` deliveries: a tax file with half its usual rows is a finding. One suite over the
+    latest delivery of every feed, one expectation per feed; feeds with fewer than three
+    earlier deliveries are not judged (no band yet)."""
+    expectations = []
     for feed in STAGED_TABLES:
         with conn.cursor() as cur:
             cur.execute(
@@ -179,22 +181,19 @@ def delivery_suites(conn, as_of: date, history: int, low: float, high: float) ->
                 (feed, as_of, history),
             )
             previous = sorted(row[0] for row in cur.fetchall())
-        expectations = []
-        if len(previous) >= 3:
-            median = previous[len(previous) // 2] if len(previous) % 2 else (
-                (previous[len(previous) // 2 - 1] + previous[len(previous) // 2]) / 2
-            )
-            expectations.append(gxe.ExpectColumnValuesToBeBetween(
-                column="rows_total", min_value=int(median * low),
-                max_value=int(median * high + 0.5),
-                meta={"check": "latest_delivery_rows", "median_rows": median},
-            ))
-        query = (
-            "select file_name as natural_key, delivered_on, rows_total from ledger.batch"
-            f" where feed = '{feed}' and status = 'loaded'"
-            f" and delivered_on <= '{as_of.isoformat()}'"
-            " order by delivered_on desc, delivery_seq desc, batch_id desc limit 1"
-        )
-        suite = gx.ExpectationSuite(name=f"delivery_{feed}", expectations=expectations)
-        specs.append(SuiteSpec(name=f"delivery_{feed}", suite=suite, query=query))
-    return specs
+        if len(previous) < 3:
+            continue
+        mid = len(previous) // 2
+        median = previous[mid] if len(previous) % 2 else (previous[mid - 1] + previous[mid]) / 2
+        expectations.append(gxe.ExpectColumnValuesToBeBetween(
+            column="rows_total", min_value=int(median * low),
+            max_value=int(median * high + 0.5), row_condition=Column("feed") == feed,
+            meta={"check": f"latest_delivery_rows_{feed}", "median_rows": median},
+        ))
+    query = (
+        "select distinct on (feed) feed, file_name as natural_key, delivered_on, rows_total"
+        f" from ledger.batch where status = 'loaded' and delivered_on <= '{as_of.isoformat()}'"
+        " order by feed, delivered_on desc, delivery_seq desc, batch_id desc"
+    )
+    suite = gx.ExpectationSuite(name="deliveries", expectations=expectations)
+    return [SuiteSpec(name="deliveries", suite=suite, query=query)]

@@ -352,6 +352,9 @@ class Deliverer:
         prod = p.actual(PRODUCTION)
         reg_month = month_start(p.registered_on)
         carrier, total = p.carrier, 0.0
+        if (prod is None or m < month_start(prod)) and (
+                p.tax_before is None or m < add_months(reg_month, -12)):
+            return []
         r = self.rng("tax", p.code, m)
         if prod is not None and m >= month_start(prod):
             if m in p.tax_skip:

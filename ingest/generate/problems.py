@@ -350,11 +350,12 @@ class Injector:
         exp.event("corrections", feed="registry", key=p.code, field="project_name",
                   old=p.name, new=p.renamed[1], from_delivery=on)
         # A project leaving the library (investment cut below the 亿元 threshold).
+        idx = max(1, len(cal.mondays) - 5)
         left = self.project("pre_start", "left_registry", SERVICE,
-                            accept=lambda p: p.registered_on < cal.mondays[-6])
+                            accept=lambda p: p.registered_on < cal.mondays[idx - 1])
         left.tags.clear()
         left.investment = 8000.0
-        left.left_on = cal.mondays[-5]
+        left.left_on = cal.mondays[idx]
         exp.event("left_registry", feed="registry", key=left.code, left_on=left.left_on)
         exp.negative("left the library; its rows name a project known from approvals",
                      "unknown_project", "", project_code=left.code)

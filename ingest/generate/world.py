@@ -307,10 +307,12 @@ class World:
     # --- derived entities --------------------------------------------------------------
     def finalize(self) -> None:
         """Land parcels and approvals of every project, from its final milestones."""
+        listed = {id(q) for q in self.parcels}
         for p in self.projects:
             if p.industrial and p.actual(LAND) and not p.no_land and p.parcel is None:
                 p.parcel = self.parcel_for(p)
-            if p.parcel is not None and p.parcel not in self.parcels:
+            if p.parcel is not None and id(p.parcel) not in listed:
+                listed.add(id(p.parcel))
                 self.parcels.append(p.parcel)
             if not p.approvals:
                 p.approvals = self.approvals_for(p)

@@ -31,9 +31,10 @@ def test_good_then_bad_data(settings):
     suites = {r.suite for r in results}
     assert {f"feed_{f}" for f in ("registry", "land", "tax", "milestones", "approvals",
                                   "stats_fai", "stats_enterprise", "stats_gdp")} <= suites
-    assert {"delivery_tax", "delivery_registry"} <= suites
-    assert "coverage_missing_tax_record" in suites and len(
-        [s for s in suites if s.startswith("coverage_")]) == 7
+    names = {r.check_name for r in results}
+    assert {"deliveries.latest_delivery_rows_tax", "deliveries.latest_delivery_rows_registry"} \
+        <= names
+    assert len([n for n in names if n.startswith("coverage.")]) == 7
     assert data_docs_index(settings).exists()
 
     w.load_staging(conn, bad=True)
@@ -57,10 +58,9 @@ def test_good_then_bad_data(settings):
         f"{w.P2}|发射"}
     # Negative tax (a refund) is not a finding.
     assert not [n for n in failed if n.startswith("feed_tax")]
-    band = failed["delivery_tax.expect_column_values_to_be_between.latest_delivery_rows"]
+    band = failed["deliveries.latest_delivery_rows_tax"]
     assert band.failing_keys == ["tax/20261020.csv"]
-    fai = failed[
-        "coverage_missing_fai_report.expect_column_values_to_be_null.missing_fai_report"]
+    fai = failed["coverage.missing_fai_report"]
     assert fai.unexpected == 250 and len(fai.failing_keys) == 250
     assert f"{w.P1}|2026-09" not in fai.failing_keys  # resolved before as_of
 
@@ -87,5 +87,5 @@ def test_a_crashing_check_does_not_stop_the_others(settings):
     assert {r.suite for r in crashed} == {"feed_tax"}
     assert "stg_tax__payments" in crashed[0].error and not crashed[0].success
     assert any(r.suite == "feed_registry" and r.success for r in results)
-    assert any(r.suite.startswith("coverage_") for r in results)
+    assert any(r.suite == "coverage" for r in results)
     conn.close()

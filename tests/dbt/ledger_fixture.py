@@ -72,6 +72,16 @@ C_V1 = _registry(
 Batch = tuple[str, str, str, str, str | None, list[tuple[str, str, dict | None]], list[tuple]]
 
 BATCHES: list[Batch] = [
+    # The same values as the next snapshot, written differently (50000.0): not a new version.
+    (
+        "registry",
+        "20260907.xlsx",
+        "2026-09-07",
+        "loaded",
+        None,
+        [(P_A, "upsert", {**A_V1, "planned_investment": 50000.0})],
+        [],
+    ),
     (
         "registry",
         "20261005.xlsx",
@@ -455,7 +465,7 @@ def load(conn: Any) -> None:
                         op,
                         None,
                         json.dumps(data, ensure_ascii=False) if data else None,
-                        json.dumps(data, ensure_ascii=False) if data else None,
+                        [None if v is None else str(v) for v in data.values()] if data else None,
                     ),
                 )
             for line_no, why, detail, raw in rejected:

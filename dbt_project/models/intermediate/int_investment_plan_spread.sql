@@ -1,7 +1,8 @@
 {# The straight-line investment plan: planned_investment spread evenly over the calendar days
-   from planned_start to planned_completion (both inclusive). One row per registry project and
-   month from the planned start month through the later of the completion month and the as_of
-   month; the cumulative plan is the share of days elapsed by the month's end (capped at 100 %). #}
+   from planned_start to planned_completion. The cumulative plan at a month's end is
+   (min(month end, completion) - planned_start) / (completion - planned_start) of the total
+   (capped at 100 %). One row per registry project and month, from the planned start month
+   through the later of the completion month and the as_of month. #}
 with
 
 projects as (
@@ -35,8 +36,13 @@ months as (
 shares as (
     select
         months.*,
-        (least(months.period_end, months.planned_completion) - months.planned_start + 1)::numeric
-        / (months.planned_completion - months.planned_start + 1) as plan_share
+        coalesce(
+            greatest(
+                least(months.period_end, months.planned_completion) - months.planned_start, 0
+            )::numeric
+            / nullif(months.planned_completion - months.planned_start, 0),
+            1
+        ) as plan_share
     from months
 ),
 

@@ -49,28 +49,40 @@ tax_cells as (
     group by phased.credit_code, phased.period
 ),
 
+fai_keys as (
+    select distinct
+        fai_reports.project_code,
+        fai_reports.period
+    from fai_reports
+),
+
+tax_keys as (
+    select distinct
+        tax_payments.credit_code,
+        tax_payments.period
+    from tax_payments
+),
+
 fai_reported as (
     select
         fai_cells.*,
-        exists(
-            select 1 from fai_reports
-            where
-                fai_reports.project_code = fai_cells.project_code
-                and fai_reports.period = fai_cells.period
-        ) as has_report
+        fai_keys.project_code is not null as has_report
     from fai_cells
+    left join fai_keys
+        on
+            fai_cells.project_code = fai_keys.project_code
+            and fai_cells.period = fai_keys.period
 ),
 
 tax_reported as (
     select
         tax_cells.*,
-        exists(
-            select 1 from tax_payments
-            where
-                tax_payments.credit_code = tax_cells.credit_code
-                and tax_payments.period = tax_cells.period
-        ) as has_report
+        tax_keys.credit_code is not null as has_report
     from tax_cells
+    left join tax_keys
+        on
+            tax_cells.credit_code = tax_keys.credit_code
+            and tax_cells.period = tax_keys.period
 ),
 
 cells as (

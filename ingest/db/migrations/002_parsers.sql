@@ -52,14 +52,15 @@ language sql immutable parallel safe as $$
     end
 $$;
 
--- 1234.5, 1,234.50, -12, +3 (thousands separators only in groups of three).
+-- 1234.5, 1,234.50, -12, +3 (thousands separators only in groups of three). Trailing zeros
+-- are dropped so that 23500.00 and 23500 are the same value (and the same event hash).
 create function ledger.parse_number(t text) returns numeric
 language sql immutable parallel safe as $$
     select case
         when t is null or btrim(t) = '' then null
         when btrim(t) ~ '^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$'
-            then replace(btrim(t), ',', '')::numeric
-        when btrim(t) ~ '^[+-]?\.\d+$' then btrim(t)::numeric
+            then trim_scale(replace(btrim(t), ',', '')::numeric)
+        when btrim(t) ~ '^[+-]?\.\d+$' then trim_scale(btrim(t)::numeric)
     end
 $$;
 
