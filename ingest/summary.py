@@ -31,10 +31,7 @@ def night_summary(settings: Settings, as_of: date, batches, alert_lines, report)
         out.append(f"steps: {timings}")
         out += [f"PROBLEM: {p}" for p in report.problems]
     if batches:
-        new = [b for b in batches if b.status != "skipped"]
-        out += ["", f"Files tonight ({len(new)} new, {len(batches) - len(new)} seen before)"]
-        if new:
-            out.append(batch_table(new))
+        out += _files_section(batches)
     conn = connect(settings)
     try:
         with conn.cursor() as cur:
@@ -43,11 +40,30 @@ def night_summary(settings: Settings, as_of: date, batches, alert_lines, report)
             out += _gap_section(cur, as_of)
             out += _warning_section(cur, as_of)
             out += _indicator_section(cur, as_of)
+            out += _alert_section(cur, as_of, alert_lines)
     finally:
         conn.close()
-    if alert_lines:
-        out += ["", "Alert digests (告警摘要)"] + [f"  {line}" for line in alert_lines]
     return "\n".join(out)
+
+
+def _files_section(batches) -> list[str]:
+    new = [b for b in batches if b.status != "skipped"]
+    lines = ["", f"Files tonight: {len(new)} new, {len(batches) - len(new)} seen before"]
+    if not new:
+        return lines
+    per_feed: dict[str, list[int]] = {}
+    for b in new:
+        counts = per_feed.setdefault(b.feed, [0, 0, 0, 0, 0, 0])
+        counts[("loaded", "duplicate", "rejected").index(b.status)] += 1
+        counts[3] += b.rows_total
+        counts[4] += b.rows_rejected
+        counts[5] += b.events_added
+    lines.append(table(["feed", "loaded", "duplicate", "rejected", "rows", "quarantined",
+                        "events"], [[feed, *c] for feed, c in per_feed.items()]))
+    attention = [b for b in new if b.status != "loaded" or b.rows_rejected]
+    if attention:
+        lines += ["", "Files that need a look", batch_table(attention)]
+    return lines
 
 
 def _store_section(cur, as_of: date) -> list[str]:
@@ -98,7 +114,8 @@ def _warning_section(cur, as_of: date) -> list[str]:
     if not _exists(cur, "marts.fct_project_warning"):
         return []
     rows = _rows(cur, """
-        select rule_id, count(*) filter (where grade = 'red'), count(*) filter (where grade = 'yellow')
+        select rule_id, count(*) filter (where grade = 'red'),
+               count(*) filter (where grade = 'yellow')
         from marts.fct_project_warning group by rule_id order by rule_id""")
     if not rows:
         return ["", "Warnings (分级预警): none."]
@@ -123,3 +140,20 @@ def _indicator_section(cur, as_of: date) -> list[str]:
     return ["", "District indicators, latest month",
             table(["period", "in registry", "started", "in production", "investment effect",
                    "above-scale (3y)", "open gaps", "red", "yellow"], rows)]
+
+
+def _alert_section(cur, as_of: date, alert_lines) -> list[str]:
+    problems = [line for line in alert_lines or [] if not line.startswith("sent ")]
+    if not _exists(cur, "marts.fct_alert"):
+        return []
+    owner = OWNER_NAME.format(col="a.owner_dept")
+    rows = _rows(cur, f"""
+        select {owner}, a.recipients, a.n_new, a.n_open, a.n_resolved,
+               case when a.escalated then 'yes' else '' end, a.channel,
+               case when a.sent_at is null then 'NOT SENT' else 'sent' end
+        from marts.fct_alert as a where a.run_date = %s order by a.owner_dept""", as_of)
+    lines = ["", f"Alert digests of {as_of} (告警摘要): {len(rows)}"]
+    if rows:
+        lines.append(table(["owner", "to", "new", "open", "resolved", "escalated", "channel",
+                            "status"], rows))
+    return lines + [f"  {p}" for p in problems]
