@@ -98,8 +98,13 @@ def _limit_docs_history(context) -> None:
 def build_specs(conn, settings: Settings, as_of: date) -> list[SuiteSpec]:
     cfg = dbt_vars(settings.dbt_project_dir)
     specs = feed_suites(load_reference(conn), as_of)
-    specs += delivery_suites(conn, as_of, int(cfg["row_count_history"]),
-                             float(cfg["row_count_band_low"]), float(cfg["row_count_band_high"]))
+    specs += delivery_suites(
+        conn,
+        as_of,
+        int(cfg["row_count_history"]),
+        float(cfg["row_count_band_low"]),
+        float(cfg["row_count_band_high"]),
+    )
     specs += coverage_suites(as_of)
     return [s for s in specs if s.suite.expectations]
 
@@ -137,8 +142,10 @@ def _forget_previous(context) -> None:
     naming a vanished asset cannot even be loaded."""
     for remove in (
         lambda: context.checkpoints.delete(CHECKPOINT),
-        lambda: [context.validation_definitions.delete(vd.name)
-                 for vd in context.validation_definitions.all()],
+        lambda: [
+            context.validation_definitions.delete(vd.name)
+            for vd in context.validation_definitions.all()
+        ],
         lambda: context.data_sources.delete(DATASOURCE),
     ):
         try:
@@ -235,19 +242,25 @@ def to_check_results(spec: SuiteSpec, suite_result) -> list[CheckResult]:
         keys = [] if r.success else _failing_keys(spec, result)
         if unexpected is None and not r.success and error is None:
             unexpected = len(keys)
-        out.append(CheckResult(
-            check_name=check_name(spec.name, config), suite=spec.name,
-            success=bool(r.success) and error is None,
-            evaluated=result.get("element_count"), unexpected=unexpected,
-            failing_keys=_json_safe(keys), error=error,
-        ))
+        out.append(
+            CheckResult(
+                check_name=check_name(spec.name, config),
+                suite=spec.name,
+                success=bool(r.success) and error is None,
+                evaluated=result.get("element_count"),
+                unexpected=unexpected,
+                failing_keys=_json_safe(keys),
+                error=error,
+            )
+        )
     return out
 
 
 def _crashed(spec: SuiteSpec, exc: BaseException) -> CheckResult:
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return CheckResult(check_name=f"{spec.name}.crashed", suite=spec.name, success=False,
-                       error=text[:4000])
+    return CheckResult(
+        check_name=f"{spec.name}.crashed", suite=spec.name, success=False, error=text[:4000]
+    )
 
 
 def validate(context, specs: list[SuiteSpec]) -> list[CheckResult]:

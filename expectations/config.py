@@ -35,8 +35,14 @@ def load_owners(conn) -> dict[str, Owner]:
             " from ref.departments order by dept_code"
         )
         for code, name, email, esc, feeds in cur.fetchall():
-            owners[code] = Owner(code, name, email or None, esc or None, "department",
-                                 tuple(f for f in feeds.split(";") if f))
+            owners[code] = Owner(
+                code,
+                name,
+                email or None,
+                esc or None,
+                "department",
+                tuple(f for f in feeds.split(";") if f),
+            )
         cur.execute("select street_code, street_name, email from ref.streets order by street_code")
         for code, name, email in cur.fetchall():
             owners[code] = Owner(code, name, email or None, None, "street")

@@ -31,8 +31,19 @@ def store_results(conn, run_date: date, results: Iterable[CheckResult]) -> int:
             if r.check_name in seen:
                 continue
             seen.add(r.check_name)
-            rows.append((run_id, run_date, r.check_name, r.suite, r.success, r.evaluated,
-                         r.unexpected, Json(r.failing_keys), r.error))
+            rows.append(
+                (
+                    run_id,
+                    run_date,
+                    r.check_name,
+                    r.suite,
+                    r.success,
+                    r.evaluated,
+                    r.unexpected,
+                    Json(r.failing_keys),
+                    r.error,
+                )
+            )
         execute_values(
             cur,
             "insert into quality.check_result (run_id, run_date, check_name, suite, success,"

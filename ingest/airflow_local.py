@@ -60,27 +60,30 @@ def metadata_url(settings: Settings) -> str:
     return f"postgresql+psycopg2://{auth}@{parts['host']}:{parts['port']}/{METADATA_DB}"
 
 
-def environment(settings: Settings, *, port: int = 8080, metadata: str | None = None
-                ) -> dict[str, str]:
+def environment(
+    settings: Settings, *, port: int = 8080, metadata: str | None = None
+) -> dict[str, str]:
     """The environment of every Airflow process of the local installation."""
     env = dict(os.environ)
     # `airflow standalone` starts its components as `airflow ...` from PATH.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env.update({
-        "AIRFLOW_HOME": str(airflow_home(settings)),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
-        "PROJLEDGER_HOME": str(settings.home),
-        "PROJLEDGER_DBT_DIR": str(settings.dbt_project_dir),
-    })
+    env.update(
+        {
+            "AIRFLOW_HOME": str(airflow_home(settings)),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+            "PROJLEDGER_HOME": str(settings.home),
+            "PROJLEDGER_DBT_DIR": str(settings.dbt_project_dir),
+        }
+    )
     if metadata:
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = metadata
     return env
@@ -101,8 +104,9 @@ def _wait_for_api(port: int, proc: subprocess.Popen, timeout: float = 300) -> bo
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/monitor/health",
-                                        timeout=2):
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=2
+            ):
                 return True
         except OSError:
             time.sleep(2)
@@ -128,8 +132,9 @@ def standalone(settings: Settings, *, port: int | None = None) -> int:
     log_path = airflow_home(settings) / "standalone.log"
     print(f"starting Airflow (home {env['AIRFLOW_HOME']}, log {log_path}) ...")
     with open(log_path, "ab") as out:
-        proc = subprocess.Popen([airflow, "standalone"], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [airflow, "standalone"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
         try:
             if not _wait_for_api(port, proc):
                 print(f"Airflow did not come up; see {log_path}", file=sys.stderr)
@@ -137,8 +142,10 @@ def standalone(settings: Settings, *, port: int | None = None) -> int:
                 return proc.wait() or 1
             print(f"Airflow UI: http://localhost:{port}  (DAG {DAG_ID})")
             print(f"login: admin / {admin_password(settings) or '(see ' + str(log_path) + ')'}")
-            print(f"drop folder: {env.get('PROJLEDGER_INBOX') or settings.home / 'inbox'}; "
-                  "the scheduler runs the latest night at once, and each night at 02:00.")
+            print(
+                f"drop folder: {env.get('PROJLEDGER_INBOX') or settings.home / 'inbox'}; "
+                "the scheduler runs the latest night at once, and each night at 02:00."
+            )
             print("Ctrl-C stops it.")
             return proc.wait()
         except KeyboardInterrupt:

@@ -48,8 +48,13 @@ class Stage:
 def _run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(wall seconds, peak RSS MB) of one CLI process."""
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "ingest.cli", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest.cli", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.monotonic() - started
     if os.waitstatus_to_exitcode(status) not in (0, 1):
@@ -65,13 +70,19 @@ def _bare_copy_seconds(url: str, path: Path, encoding: str) -> float:
     conn = psycopg2.connect(url)
     with conn.cursor() as cur:
         cur.execute("drop table if exists bench_bare")
-        cur.execute("create table bench_bare (" + ", ".join(f"c{i} text" for i in range(ncols)) + ")")
+        cur.execute(
+            "create table bench_bare (" + ", ".join(f"c{i} text" for i in range(ncols)) + ")"
+        )
         conn.commit()
         started = time.monotonic()
         with open(path, "rb") as fh:
             fh.readline()
-            cur.copy_expert(f"copy bench_bare from stdin with (format csv, encoding "
-                            f"'{'GB18030' if encoding != 'utf-8' else 'UTF8'}')", fh, size=1 << 20)
+            cur.copy_expert(
+                f"copy bench_bare from stdin with (format csv, encoding "
+                f"'{'GB18030' if encoding != 'utf-8' else 'UTF8'}')",
+                fh,
+                size=1 << 20,
+            )
         conn.commit()
         seconds = time.monotonic() - started
         cur.execute("drop table bench_bare")
@@ -105,8 +116,20 @@ def bench_scale(scale: float, home: Path, results: list[Stage]) -> None:
     shutil.rmtree(env["PROJLEDGER_HOME"], ignore_errors=True)
     shutil.rmtree(inbox, ignore_errors=True)
     months = 14 if scale <= 10 else 3
-    seconds, rss = _run(["generate", "--out", str(inbox), "--scale", str(scale), "--as-of",
-                         AS_OF.isoformat(), "--months", str(months)], env)
+    seconds, rss = _run(
+        [
+            "generate",
+            "--out",
+            str(inbox),
+            "--scale",
+            str(scale),
+            "--as-of",
+            AS_OF.isoformat(),
+            "--months",
+            str(months),
+        ],
+        env,
+    )
     results.append(Stage(scale, "generate", seconds, rss))
     url = embedded.url(embedded.start(Path(env["PROJLEDGER_HOME"])))
 
@@ -124,16 +147,19 @@ def bench_scale(scale: float, home: Path, results: list[Stage]) -> None:
         results.append(stage)
 
     as_of = AS_OF.isoformat()
-    for name, args in (("dbt build", ["build", "--as-of", as_of]),
-                       ("checks", ["checks", "--as-of", as_of]),
-                       ("alerts", ["alerts", "send", "--as-of", as_of])):
+    for name, args in (
+        ("dbt build", ["build", "--as-of", as_of]),
+        ("checks", ["checks", "--as-of", as_of]),
+        ("alerts", ["alerts", "send", "--as-of", as_of]),
+    ):
         seconds, rss = _run(args, env)
         results.append(Stage(scale, name, seconds, rss))
 
     # The next night: one new day of deliveries (about 1 % of a month of tax rows changed).
     _next_day_delivery(inbox, AS_OF + timedelta(days=1))
-    seconds, rss = _run(["run", "--inbox", str(inbox), "--as-of",
-                         (AS_OF + timedelta(days=1)).isoformat()], env)
+    seconds, rss = _run(
+        ["run", "--inbox", str(inbox), "--as-of", (AS_OF + timedelta(days=1)).isoformat()], env
+    )
     results.append(Stage(scale, "incremental night", seconds, rss))
 
     seconds, rss = _run(["build", "--as-of", as_of, "--full-refresh"], env)
@@ -172,17 +198,33 @@ def _next_day_delivery(inbox: Path, day: date) -> None:
 def render(results: list[Stage]) -> str:
     rows = []
     for s in results:
-        rows.append([
-            f"{s.scale:g}", s.stage, f"{s.seconds:.1f}",
-            f"{s.rows:,}" if s.rows else "",
-            f"{s.rows / s.seconds:,.0f}" if s.rows else "",
-            f"{s.copy_seconds:.2f}" if s.copy_seconds else "",
-            f"{s.ratio:.1f}x" if s.ratio else "",
-            f"{s.dlt_seconds / s.seconds:.1f}x" if s.dlt_seconds else "",
-            f"{s.peak_rss_mb:.0f}",
-        ])
-    return table(["scale", "stage", "seconds", "rows", "rows/s", "COPY s", "vs COPY",
-                  "dlt/ours", "peak RSS MB"], rows)
+        rows.append(
+            [
+                f"{s.scale:g}",
+                s.stage,
+                f"{s.seconds:.1f}",
+                f"{s.rows:,}" if s.rows else "",
+                f"{s.rows / s.seconds:,.0f}" if s.rows else "",
+                f"{s.copy_seconds:.2f}" if s.copy_seconds else "",
+                f"{s.ratio:.1f}x" if s.ratio else "",
+                f"{s.dlt_seconds / s.seconds:.1f}x" if s.dlt_seconds else "",
+                f"{s.peak_rss_mb:.0f}",
+            ]
+        )
+    return table(
+        [
+            "scale",
+            "stage",
+            "seconds",
+            "rows",
+            "rows/s",
+            "COPY s",
+            "vs COPY",
+            "dlt/ours",
+            "peak RSS MB",
+        ],
+        rows,
+    )
 
 
 def main(quick: bool = False, scales: list[float] | None = None) -> int:
@@ -197,7 +239,14 @@ def main(quick: bool = False, scales: list[float] | None = None) -> int:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"machine: {machine}")
     out = home / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    out.write_text(json.dumps({"machine": machine, "results": [
-        {**asdict(r), "ratio_vs_copy": r.ratio} for r in results]}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "machine": machine,
+                "results": [{**asdict(r), "ratio_vs_copy": r.ratio} for r in results],
+            },
+            indent=2,
+        )
+    )
     print(f"written to {out}")
     return 0

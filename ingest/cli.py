@@ -59,11 +59,14 @@ def cmd_demo(args) -> int:
 def cmd_generate(args) -> int:
     from ingest.generate import generate
 
-    manifest = generate(Path(args.out), seed=args.seed, scale=args.scale, as_of=args.as_of,
-                        months=args.months)
+    manifest = generate(
+        Path(args.out), seed=args.seed, scale=args.scale, as_of=args.as_of, months=args.months
+    )
     counts = manifest.get("counts", {})
-    print(f"wrote a drop folder to {args.out} (seed {args.seed}, scale {args.scale}, "
-          f"as of {args.as_of}): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(
+        f"wrote a drop folder to {args.out} (seed {args.seed}, scale {args.scale}, "
+        f"as of {args.as_of}): " + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
     return 0
 
 
@@ -134,8 +137,14 @@ def cmd_waiver(args) -> int:
 
     settings = load_settings()
     if args.action == "add":
-        waivers.add_waiver(settings, owner=args.owner, rule_id=args.rule, item_id=args.item,
-                           until=args.until, reason=args.reason)
+        waivers.add_waiver(
+            settings,
+            owner=args.owner,
+            rule_id=args.rule,
+            item_id=args.item,
+            until=args.until,
+            reason=args.reason,
+        )
         print("waiver recorded")
     else:
         for line in waivers.list_waivers(settings):

@@ -97,8 +97,15 @@ def run_dbt(
         _prepare_env(settings)
     project_dir = str(settings.dbt_project_dir)
     # The console gets warnings only; the full log is in dbt_project/logs/dbt.log.
-    cli_args = ["--log-level", "warn", *args, "--project-dir", project_dir,
-                "--profiles-dir", project_dir]
+    cli_args = [
+        "--log-level",
+        "warn",
+        *args,
+        "--project-dir",
+        project_dir,
+        "--profiles-dir",
+        project_dir,
+    ]
     values = _vars(as_of, extra_vars)
     if values:
         cli_args += ["--vars", json.dumps(values)]

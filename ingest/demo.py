@@ -27,8 +27,10 @@ def run_demo(settings: Settings, as_of: date, seed: int = 1, scale: float = 1.0)
     from ingest.generate import generate
 
     if settings.database_url_override:
-        print("The demo resets its database: it runs on the embedded server only. "
-              "Unset DATABASE_URL to run it.")
+        print(
+            "The demo resets its database: it runs on the embedded server only. "
+            "Unset DATABASE_URL to run it."
+        )
         return 2
     inbox = settings.home / "demo-inbox"
     shutil.rmtree(inbox, ignore_errors=True)

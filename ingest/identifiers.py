@@ -16,7 +16,9 @@ PROJECT_CODE_RE = re.compile(r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$")
 
 def credit_check_char(first17: str) -> str:
     """The check character for the first 17 characters of a credit code."""
-    total = sum(CREDIT_ALPHABET.index(ch) * w for ch, w in zip(first17, CREDIT_WEIGHTS, strict=True))
+    total = sum(
+        CREDIT_ALPHABET.index(ch) * w for ch, w in zip(first17, CREDIT_WEIGHTS, strict=True)
+    )
     return CREDIT_ALPHABET[(31 - total % 31) % 31]
 
 

@@ -39,8 +39,9 @@ def parse_name(feed: str, path: Path) -> Delivery | None:
     return Delivery(feed, path, delivered, int(m[4] or 0), m[5].lower())
 
 
-def discover(inbox: Path, feeds: list[str] | None = None, until: date | None = None
-             ) -> list[Delivery]:
+def discover(
+    inbox: Path, feeds: list[str] | None = None, until: date | None = None
+) -> list[Delivery]:
     """Every delivery in the inbox, oldest first (by delivery date, then `_<n>`); with
     `until`, only those delivered on or before that date."""
     found = []

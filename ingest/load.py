@@ -99,18 +99,28 @@ def load_delivery(conn: psycopg2.extensions.connection, delivery: Delivery) -> B
         )
         if (seen := cur.fetchone()) is not None:
             conn.rollback()
-            return BatchResult(delivery.feed, delivery.file_name, "skipped", seen[0], reason=seen[1])
+            return BatchResult(
+                delivery.feed, delivery.file_name, "skipped", seen[0], reason=seen[1]
+            )
         original = _same_content(cur, FEEDS[delivery.feed], sha)
     if original is not None:
-        return _record(conn, delivery, sha, "duplicate", duplicate_of=original[0],
-                       reason="duplicate", detail=f"same content as batch {original[0]}")
+        return _record(
+            conn,
+            delivery,
+            sha,
+            "duplicate",
+            duplicate_of=original[0],
+            reason="duplicate",
+            detail=f"same content as batch {original[0]}",
+        )
     try:
         result = _load(conn, delivery, sha)
     except readers.FileRejected as rejected:
         conn.rollback()
         log.warning("%s rejected: %s", delivery.file_name, rejected)
-        return _record(conn, delivery, sha, "rejected", reason=rejected.reason,
-                       detail=rejected.detail)
+        return _record(
+            conn, delivery, sha, "rejected", reason=rejected.reason, detail=rejected.detail
+        )
     except BaseException:
         conn.rollback()
         raise
@@ -143,19 +153,33 @@ def _record(conn, delivery: Delivery, sha: str, status: str, **fields) -> BatchR
             "insert into ledger.batch (feed, file_name, sha256, delivered_on, delivery_seq, "
             "status, reason, detail, file_format, duplicate_of) "
             "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning batch_id",
-            (delivery.feed, delivery.file_name, sha, delivery.delivered_on, delivery.seq, status,
-             fields.get("reason"), fields.get("detail"), delivery.fmt, fields.get("duplicate_of")),
+            (
+                delivery.feed,
+                delivery.file_name,
+                sha,
+                delivery.delivered_on,
+                delivery.seq,
+                status,
+                fields.get("reason"),
+                fields.get("detail"),
+                delivery.fmt,
+                fields.get("duplicate_of"),
+            ),
         )
         batch_id = cur.fetchone()[0]
     conn.commit()
-    return BatchResult(delivery.feed, delivery.file_name, status, batch_id, reason=fields.get("reason"))
+    return BatchResult(
+        delivery.feed, delivery.file_name, status, batch_id, reason=fields.get("reason")
+    )
 
 
 def _check_header(feed: Feed, header: list[str]) -> dict[str, int]:
     positions = batch_sql.map_header(feed, header)
     missing = batch_sql.missing_headers(feed, positions)
     if missing:
-        raise readers.FileRejected("missing_header", "required headers missing: " + ", ".join(missing))
+        raise readers.FileRejected(
+            "missing_header", "required headers missing: " + ", ".join(missing)
+        )
     return positions
 
 
@@ -175,8 +199,12 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
             _copy_rows(cur, len(header), rows)
             encoding = "utf-8" if delivery.fmt == "jsonl" else None
         positions = _check_header(feed, header)
-        params = {"batch_id": batch_id, "feed": feed.name, "delivered_on": delivery.delivered_on,
-                  "header": [h or f"column_{i + 1}" for i, h in enumerate(header)]}
+        params = {
+            "batch_id": batch_id,
+            "feed": feed.name,
+            "delivered_on": delivery.delivered_on,
+            "header": [h or f"column_{i + 1}" for i, h in enumerate(header)],
+        }
         for statement in batch_sql.lookups(feed, positions):
             cur.execute(statement)
         cur.execute(batch_sql.stage_rows(feed, header, positions))
@@ -193,14 +221,39 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
             "delivery_seq, status, encoding, file_format, header, rows_total, rows_loaded, "
             "rows_rejected, events_added) "
             "values (%s, %s, %s, %s, %s, %s, 'loaded', %s, %s, %s, %s, %s, %s, %s)",
-            (batch_id, feed.name, delivery.file_name, sha, delivery.delivered_on, delivery.seq,
-             encoding, delivery.fmt, Json(header), rows_total, rows_total - rows_rejected,
-             rows_rejected, events),
+            (
+                batch_id,
+                feed.name,
+                delivery.file_name,
+                sha,
+                delivery.delivered_on,
+                delivery.seq,
+                encoding,
+                delivery.fmt,
+                Json(header),
+                rows_total,
+                rows_total - rows_rejected,
+                rows_rejected,
+                events,
+            ),
         )
-    log.info("%s: %d rows, %d quarantined, %d events", delivery.file_name, rows_total,
-             rows_rejected, events)
-    return BatchResult(feed.name, delivery.file_name, "loaded", batch_id, rows_total,
-                       rows_total - rows_rejected, rows_rejected, events)
+    log.info(
+        "%s: %d rows, %d quarantined, %d events",
+        delivery.file_name,
+        rows_total,
+        rows_rejected,
+        events,
+    )
+    return BatchResult(
+        feed.name,
+        delivery.file_name,
+        "loaded",
+        batch_id,
+        rows_total,
+        rows_total - rows_rejected,
+        rows_rejected,
+        events,
+    )
 
 
 def _copy_csv(cur, feed: Feed, path: Path) -> tuple[list[str], str]:
@@ -249,15 +302,22 @@ class _RowStream(io.RawIOBase):
 
     @staticmethod
     def _escape(value: str) -> str:
-        return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                .replace("\r", "\\r"))
+        return (
+            value.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
 
     def _encode(self, ncols: int, rows: Iterator[readers.Row]) -> Iterator[bytes]:
         for line_no, values in rows:
             cells = values[:ncols] + [""] * (ncols - len(values))
             # Cells beyond the header are kept in the raw event, never dropped silently.
-            surplus = self._escape(json.dumps(values[ncols:], ensure_ascii=False)) \
-                if len(values) > ncols else "\\N"
+            surplus = (
+                self._escape(json.dumps(values[ncols:], ensure_ascii=False))
+                if len(values) > ncols
+                else "\\N"
+            )
             line = "\t".join([str(line_no), *map(self._escape, cells), surplus])
             yield (line + "\n").encode()
 

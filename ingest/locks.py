@@ -33,7 +33,8 @@ def _holder(cur, key: int) -> str:
     if row is None:
         return "another session"
     pid, app, addr, since = row
-    return f"pid {pid} ({app or 'unknown'}{' from ' + str(addr) if addr else ''}, since {since:%H:%M:%S})"
+    origin = f" from {addr}" if addr else ""
+    return f"pid {pid} ({app or 'unknown'}{origin}, since {since:%H:%M:%S})"
 
 
 @contextmanager

@@ -27,8 +27,9 @@ class NightReport:
     summary: str = ""
 
 
-def ingest_feeds(settings: Settings, inbox: Path, feeds: list[str] | None = None,
-                 as_of: date | None = None) -> list:
+def ingest_feeds(
+    settings: Settings, inbox: Path, feeds: list[str] | None = None, as_of: date | None = None
+) -> list:
     """Load every new file of the inbox (or of some feeds) delivered by `as_of`: a night
     knows only what had arrived by its business date, so a backfill replays nights in order.
     A feed with nothing new is not an error: an overdue delivery is the `missing_feed`

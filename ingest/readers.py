@@ -84,7 +84,9 @@ def csv_rows(path: Path, layout: CsvLayout) -> Iterator[Row]:
         except UnicodeDecodeError as exc:
             raise FileRejected("undecodable", f"not valid {layout.codec}: {exc}") from exc
         except csv.Error as exc:
-            raise FileRejected("unparseable", f"CSV error near line {reader.line_num}: {exc}") from exc
+            raise FileRejected(
+                "unparseable", f"CSV error near line {reader.line_num}: {exc}"
+            ) from exc
 
 
 def _cell(value: object) -> str:

@@ -28,6 +28,16 @@ def batch_table(results) -> str:
         return "no new files"
     return table(
         ["file", "status", "rows", "loaded", "quarantined", "events", "reason"],
-        [(r.file_name, r.status, r.rows_total, r.rows_loaded, r.rows_rejected, r.events_added,
-          r.reason or "") for r in results],
+        [
+            (
+                r.file_name,
+                r.status,
+                r.rows_total,
+                r.rows_loaded,
+                r.rows_rejected,
+                r.events_added,
+                r.reason or "",
+            )
+            for r in results
+        ],
     )

@@ -58,8 +58,12 @@ def _files_section(batches) -> list[str]:
         counts[3] += b.rows_total
         counts[4] += b.rows_rejected
         counts[5] += b.events_added
-    lines.append(table(["feed", "loaded", "duplicate", "rejected", "rows", "quarantined",
-                        "events"], [[feed, *c] for feed, c in per_feed.items()]))
+    lines.append(
+        table(
+            ["feed", "loaded", "duplicate", "rejected", "rows", "quarantined", "events"],
+            [[feed, *c] for feed, c in per_feed.items()],
+        )
+    )
     attention = [b for b in new if b.status != "loaded" or b.rows_rejected]
     if attention:
         lines += ["", "Files that need a look", batch_table(attention)]
@@ -67,29 +71,40 @@ def _files_section(batches) -> list[str]:
 
 
 def _store_section(cur, as_of: date) -> list[str]:
-    rows = _rows(cur, """
+    rows = _rows(
+        cur,
+        """
         select b.feed, count(*) filter (where b.status = 'loaded'),
                count(*) filter (where b.status = 'duplicate'),
                count(*) filter (where b.status = 'rejected'),
                coalesce(sum(b.rows_total), 0), coalesce(sum(b.events_added), 0),
                max(b.delivered_on)
-        from ledger.batch as b where b.delivered_on <= %s group by b.feed order by b.feed""", as_of)
+        from ledger.batch as b where b.delivered_on <= %s group by b.feed order by b.feed""",
+        as_of,
+    )
     if not rows:
         return ["", "The event store is empty."]
-    return ["", f"Event store as known on {as_of} (batches by feed)",
-            table(["feed", "loaded", "duplicate", "rejected", "rows", "events", "last delivery"],
-                  rows)]
+    return [
+        "",
+        f"Event store as known on {as_of} (batches by feed)",
+        table(["feed", "loaded", "duplicate", "rejected", "rows", "events", "last delivery"], rows),
+    ]
 
 
 def _quarantine_section(cur, as_of: date) -> list[str]:
-    rows = _rows(cur, """
+    rows = _rows(
+        cur,
+        """
         select r.reason, count(*) from ledger.rejected_row as r
         join ledger.batch as b using (batch_id) where b.delivered_on <= %s
         group by r.reason
         union all
         select 'rejected_file', count(*) from ledger.batch
         where status = 'rejected' and delivered_on <= %s having count(*) > 0
-        order by 2 desc""", as_of, as_of)
+        order by 2 desc""",
+        as_of,
+        as_of,
+    )
     if not rows:
         return ["", "Quarantine: nothing rejected."]
     return ["", "Quarantined rows by reason (隔离数据)", table(["reason", "rows"], rows)]
@@ -99,28 +114,42 @@ def _gap_section(cur, as_of: date) -> list[str]:
     if not _exists(cur, "marts.fct_coverage_gap"):
         return ["", "Coverage gaps: the warehouse has not been built yet."]
     owner = OWNER_NAME.format(col="g.owner_dept")
-    rows = _rows(cur, f"""
+    rows = _rows(
+        cur,
+        f"""
         select {owner}, g.rule_id, count(*) filter (where g.status = 'open'),
                count(*) filter (where g.detected_on = %s),
                count(*) filter (where g.resolved_on = %s)
-        from marts.fct_coverage_gap as g group by 1, 2 order by 1, 2""", as_of, as_of)
+        from marts.fct_coverage_gap as g group by 1, 2 order by 1, 2""",
+        as_of,
+        as_of,
+    )
     if not rows:
         return ["", "Coverage gaps (应入尽入): none."]
-    return ["", "Coverage gaps (应入尽入) by owner and rule",
-            table(["owner", "rule", "open", "new tonight", "resolved tonight"], rows)]
+    return [
+        "",
+        "Coverage gaps (应入尽入) by owner and rule",
+        table(["owner", "rule", "open", "new tonight", "resolved tonight"], rows),
+    ]
 
 
 def _warning_section(cur, as_of: date) -> list[str]:
     if not _exists(cur, "marts.fct_project_warning"):
         return []
-    rows = _rows(cur, """
+    rows = _rows(
+        cur,
+        """
         select rule_id, count(*) filter (where grade = 'red'),
                count(*) filter (where grade = 'yellow')
-        from marts.fct_project_warning group by rule_id order by rule_id""")
+        from marts.fct_project_warning group by rule_id order by rule_id""",
+    )
     if not rows:
         return ["", "Warnings (分级预警): none."]
-    cards = _rows(cur, "select card, count(*) from marts.kpi_project group by card order by card") \
-        if _exists(cur, "marts.kpi_project") else []
+    cards = (
+        _rows(cur, "select card, count(*) from marts.kpi_project group by card order by card")
+        if _exists(cur, "marts.kpi_project")
+        else []
+    )
     lines = ["", "Warnings (分级预警) by rule", table(["rule", "red", "yellow"], rows)]
     if cards:
         lines.append("project cards: " + ", ".join(f"{card} {n}" for card, n in cards))
@@ -130,16 +159,34 @@ def _warning_section(cur, as_of: date) -> list[str]:
 def _indicator_section(cur, as_of: date) -> list[str]:
     if not _exists(cur, "marts.kpi_district"):
         return []
-    rows = _rows(cur, """
+    rows = _rows(
+        cur,
+        """
         select period, projects_in_registry, projects_started, projects_in_production,
                round(investment_effect::numeric, 3), converted_above_scale_3y, open_gaps,
                red_cards, yellow_cards
-        from marts.kpi_district order by period desc limit 1""")
+        from marts.kpi_district order by period desc limit 1""",
+    )
     if not rows:
         return []
-    return ["", "District indicators, latest month",
-            table(["period", "in registry", "started", "in production", "investment effect",
-                   "above-scale (3y)", "open gaps", "red", "yellow"], rows)]
+    return [
+        "",
+        "District indicators, latest month",
+        table(
+            [
+                "period",
+                "in registry",
+                "started",
+                "in production",
+                "investment effect",
+                "above-scale (3y)",
+                "open gaps",
+                "red",
+                "yellow",
+            ],
+            rows,
+        ),
+    ]
 
 
 def _alert_section(cur, as_of: date, alert_lines) -> list[str]:
@@ -147,13 +194,20 @@ def _alert_section(cur, as_of: date, alert_lines) -> list[str]:
     if not _exists(cur, "marts.fct_alert"):
         return []
     owner = OWNER_NAME.format(col="a.owner_dept")
-    rows = _rows(cur, f"""
+    rows = _rows(
+        cur,
+        f"""
         select {owner}, a.recipients, a.n_new, a.n_open, a.n_resolved,
                case when a.escalated then 'yes' else '' end, a.channel,
                case when a.sent_at is null then 'NOT SENT' else 'sent' end
-        from marts.fct_alert as a where a.run_date = %s order by a.owner_dept""", as_of)
+        from marts.fct_alert as a where a.run_date = %s order by a.owner_dept""",
+        as_of,
+    )
     lines = ["", f"Alert digests of {as_of} (告警摘要): {len(rows)}"]
     if rows:
-        lines.append(table(["owner", "to", "new", "open", "resolved", "escalated", "channel",
-                            "status"], rows))
+        lines.append(
+            table(
+                ["owner", "to", "new", "open", "resolved", "escalated", "channel", "status"], rows
+            )
+        )
     return lines + [f"  {p}" for p in problems]

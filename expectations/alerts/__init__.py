@@ -80,8 +80,15 @@ def plan(conn, settings: Settings, as_of: date) -> list[Planned]:
             waived.add((item.owner, item.kind, item.item_id))
         else:
             live.append(item)
-    digests = decide(live, load_history(conn, as_of), collected.known_kinds, as_of,
-                     int(cfg["remind_days"]), int(cfg["escalate_days"]), waived)
+    digests = decide(
+        live,
+        load_history(conn, as_of),
+        collected.known_kinds,
+        as_of,
+        int(cfg["remind_days"]),
+        int(cfg["escalate_days"]),
+        waived,
+    )
     always = _always_owners(settings)
     planned = []
     for code, owner in owners.items():
@@ -114,11 +121,24 @@ def _record(conn, settings: Settings, as_of: date, p: Planned) -> int | None:
             on conflict (run_date, owner_dept) do nothing
             returning alert_id
             """,
-            (as_of, p.owner.code, p.owner.name, p.recipients, p.cc, d.escalated,
-             len(d.of(NEW)), len(d.of(OPEN)) + len(d.of(REMINDER)), len(d.of(RESOLVED)),
-             len(d.of(REMINDER)), p.rendered.subject, p.rendered.text, p.rendered.html,
-             p.rendered.attachment_name, p.rendered.attachment,
-             _message_id(settings, as_of, p.owner.code)),
+            (
+                as_of,
+                p.owner.code,
+                p.owner.name,
+                p.recipients,
+                p.cc,
+                d.escalated,
+                len(d.of(NEW)),
+                len(d.of(OPEN)) + len(d.of(REMINDER)),
+                len(d.of(RESOLVED)),
+                len(d.of(REMINDER)),
+                p.rendered.subject,
+                p.rendered.text,
+                p.rendered.html,
+                p.rendered.attachment_name,
+                p.rendered.attachment,
+                _message_id(settings, as_of, p.owner.code),
+            ),
         )
         row = cur.fetchone()
         if row is None:
@@ -133,8 +153,18 @@ def _record(conn, settings: Settings, as_of: date, p: Planned) -> int | None:
                     opened_on, days_open, escalated, project_code, detail)
                 values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                 """,
-                (alert_id, i.kind, i.item_id, e.state, i.rule_id, i.opened_on, e.days_open,
-                 e.escalated, i.project_code, Json(i.to_json())),
+                (
+                    alert_id,
+                    i.kind,
+                    i.item_id,
+                    e.state,
+                    i.rule_id,
+                    i.opened_on,
+                    e.days_open,
+                    e.escalated,
+                    i.project_code,
+                    Json(i.to_json()),
+                ),
             )
     conn.commit()
     return alert_id
@@ -151,9 +181,22 @@ def _unsent(conn, up_to: date) -> list[Outgoing]:
             """,
             (up_to,),
         )
-        return [Outgoing(r[0], r[1], r[2], list(r[3]), list(r[4]), r[5], r[6], r[7], r[8],
-                         bytes(r[9]) if r[9] is not None else None, r[10])
-                for r in cur.fetchall()]
+        return [
+            Outgoing(
+                r[0],
+                r[1],
+                r[2],
+                list(r[3]),
+                list(r[4]),
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                bytes(r[9]) if r[9] is not None else None,
+                r[10],
+            )
+            for r in cur.fetchall()
+        ]
 
 
 def send_digests(settings: Settings, as_of: date) -> list[str]:
@@ -170,8 +213,10 @@ def send_digests(settings: Settings, as_of: date) -> list[str]:
         conn.commit()
         for out in _unsent(conn, as_of - timedelta(days=1)):
             ok, err = deliver(conn, settings, out, as_of)
-            lines.append(f"retry {out.run_date} {out.owner}: "
-                         + ("delivered" if ok else f"failed again ({err})"))
+            lines.append(
+                f"retry {out.run_date} {out.owner}: "
+                + ("delivered" if ok else f"failed again ({err})")
+            )
         for p in plan(conn, settings, as_of):
             alert_id = _record(conn, settings, as_of, p)
             if alert_id is None:
@@ -211,15 +256,20 @@ def preview(settings: Settings, as_of: date, owner: str | None = None) -> str:
             )
             recorded = cur.fetchall()
         if recorded:
-            parts = [f"To: {', '.join(r)}\nCc: {', '.join(c)}\nSubject: {s}\nStatus: {st}\n\n{t}"
-                     for _o, r, c, s, t, st in recorded]
+            parts = [
+                f"To: {', '.join(r)}\nCc: {', '.join(c)}\nSubject: {s}\nStatus: {st}\n\n{t}"
+                for _o, r, c, s, t, st in recorded
+            ]
         else:
-            planned = [p for p in plan(conn, settings, as_of)
-                       if owner is None or p.owner.code == owner]
+            planned = [
+                p for p in plan(conn, settings, as_of) if owner is None or p.owner.code == owner
+            ]
             conn.rollback()
-            parts = [f"To: {', '.join(p.recipients)}\nCc: {', '.join(p.cc)}\n"
-                     f"Subject: {p.rendered.subject}\nStatus: preview\n\n{p.rendered.text}"
-                     for p in planned]
+            parts = [
+                f"To: {', '.join(p.recipients)}\nCc: {', '.join(p.cc)}\n"
+                f"Subject: {p.rendered.subject}\nStatus: preview\n\n{p.rendered.text}"
+                for p in planned
+            ]
     finally:
         conn.close()
     if not parts:

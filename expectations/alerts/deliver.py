@@ -50,8 +50,9 @@ def build_message(out: Outgoing, mail_from: str) -> EmailMessage:
     msg.set_content(out.body_text, charset="utf-8")
     msg.add_alternative(out.body_html, subtype="html", charset="utf-8")
     if out.attachment is not None:
-        msg.add_attachment(out.attachment, maintype="text", subtype="csv",
-                           filename=out.attachment_name)
+        msg.add_attachment(
+            out.attachment, maintype="text", subtype="csv", filename=out.attachment_name
+        )
     return msg
 
 
@@ -104,7 +105,9 @@ def deliver(conn, settings: Settings, out: Outgoing, as_of: date) -> tuple[bool,
                 (channel, out.alert_id),
             )
         else:
-            cur.execute("update alerts.alert set status = 'failed', channel = %s"
-                        " where alert_id = %s", (channel, out.alert_id))
+            cur.execute(
+                "update alerts.alert set status = 'failed', channel = %s where alert_id = %s",
+                (channel, out.alert_id),
+            )
     conn.commit()
     return error is None, error

@@ -77,26 +77,47 @@ def _rows(conn, sql: str, params: tuple) -> list[dict[str, Any]]:
 
 
 def _gaps(conn, as_of: date) -> list[Item]:
-    rows = _rows(conn, """
+    rows = _rows(
+        conn,
+        """
         select g.gap_id, g.rule_id, g.owner_dept, g.street_code, g.project_code, g.credit_code,
                g.parcel_no, g.feed, g.period, g.detected_on, p.project_name
         from marts.fct_coverage_gap as g
         left join marts.dim_project as p on p.project_code = g.project_code and p.is_current
         where g.detected_on <= %s and (g.resolved_on is null or g.resolved_on > %s)
         order by g.rule_id, g.detected_on, g.gap_id
-    """, (as_of, as_of))
-    return [Item(kind=GAP, item_id=r["gap_id"], owner=r["owner_dept"], rule_id=r["rule_id"],
-                 opened_on=r["detected_on"], project_code=r["project_code"],
-                 project_name=r["project_name"], credit_code=r["credit_code"],
-                 parcel_no=r["parcel_no"], street_code=r["street_code"], feed=r["feed"],
-                 period=r["period"]) for r in rows]
+    """,
+        (as_of, as_of),
+    )
+    return [
+        Item(
+            kind=GAP,
+            item_id=r["gap_id"],
+            owner=r["owner_dept"],
+            rule_id=r["rule_id"],
+            opened_on=r["detected_on"],
+            project_code=r["project_code"],
+            project_name=r["project_name"],
+            credit_code=r["credit_code"],
+            parcel_no=r["parcel_no"],
+            street_code=r["street_code"],
+            feed=r["feed"],
+            period=r["period"],
+        )
+        for r in rows
+    ]
 
 
 def _rejected(conn, as_of: date) -> list[Item]:
     cols = _columns(conn, "marts", "fct_rejected_row")
-    key = ("r.rejected_key" if "rejected_key" in cols else
-           "r.batch_id::text || ':' || coalesce(r.line_no::text, 'file')")
-    rows = _rows(conn, f"""
+    key = (
+        "r.rejected_key"
+        if "rejected_key" in cols
+        else "r.batch_id::text || ':' || coalesce(r.line_no::text, 'file')"
+    )
+    rows = _rows(
+        conn,
+        f"""
         select {key} as item_id, r.feed, r.batch_id, r.file_name, r.line_no, r.reason, r.detail,
                r.owner_dept, r.received_on,
                coalesce(r.raw ->> 'project_code', r.raw ->> '项目代码') as project_code,
@@ -105,11 +126,25 @@ def _rejected(conn, as_of: date) -> list[Item]:
         from marts.fct_rejected_row as r
         where r.received_on <= %s
         order by r.received_on, r.file_name, r.line_no nulls first
-    """, (as_of,))
-    return [Item(kind=REJECTED, item_id=str(r["item_id"]), owner=r["owner_dept"],
-                 rule_id=r["reason"], opened_on=r["received_on"], feed=r["feed"],
-                 file_name=r["file_name"], line_no=r["line_no"], detail=r["detail"],
-                 project_code=r["project_code"], credit_code=r["credit_code"]) for r in rows]
+    """,
+        (as_of,),
+    )
+    return [
+        Item(
+            kind=REJECTED,
+            item_id=str(r["item_id"]),
+            owner=r["owner_dept"],
+            rule_id=r["reason"],
+            opened_on=r["received_on"],
+            feed=r["feed"],
+            file_name=r["file_name"],
+            line_no=r["line_no"],
+            detail=r["detail"],
+            project_code=r["project_code"],
+            credit_code=r["credit_code"],
+        )
+        for r in rows
+    ]
 
 
 def _warnings(conn, as_of: date, owners: dict[str, Owner]) -> list[Item] | None:
@@ -119,13 +154,18 @@ def _warnings(conn, as_of: date, owners: dict[str, Owner]) -> list[Item] | None:
         cur.execute("select distinct as_of from marts.fct_project_warning")
         nights = {row[0] for row in cur.fetchall()}
     if nights and nights != {as_of}:
-        log.warning("marts.fct_project_warning holds %s, not %s: warnings left out tonight",
-                    sorted(nights), as_of)
+        log.warning(
+            "marts.fct_project_warning holds %s, not %s: warnings left out tonight",
+            sorted(nights),
+            as_of,
+        )
         return None
     land_owner = next((o.code for o in owners.values() if "land" in o.feeds), None)
     has_owner = "owner_dept" in _columns(conn, "marts", "fct_project_warning")
     owner_sql = "w.owner_dept" if has_owner else "null::text"
-    rows = _rows(conn, f"""
+    rows = _rows(
+        conn,
+        f"""
         select w.project_code, w.parcel_no, w.rule_id, w.grade, w.delay_days, w.detail,
                {owner_sql} as owner_dept, p.project_name,
                coalesce(p.street_code, l.street_code) as street_code
@@ -133,15 +173,28 @@ def _warnings(conn, as_of: date, owners: dict[str, Owner]) -> list[Item] | None:
         left join marts.dim_project as p on p.project_code = w.project_code and p.is_current
         left join marts.fct_land_parcel as l on l.parcel_no = w.parcel_no
         order by w.rule_id, w.project_code, w.parcel_no
-    """, ())
+    """,
+        (),
+    )
     items = []
     for r in rows:
         owner = r["owner_dept"] or (land_owner if r["rule_id"] == "idle_land" else r["street_code"])
         item_id = f"{r['rule_id']}|{r['project_code'] or ''}|{r['parcel_no'] or ''}"
-        items.append(Item(kind=WARNING, item_id=item_id, owner=owner, rule_id=r["rule_id"],
-                          project_code=r["project_code"], project_name=r["project_name"],
-                          parcel_no=r["parcel_no"], street_code=r["street_code"],
-                          grade=r["grade"], delay_days=r["delay_days"], detail=r["detail"]))
+        items.append(
+            Item(
+                kind=WARNING,
+                item_id=item_id,
+                owner=owner,
+                rule_id=r["rule_id"],
+                project_code=r["project_code"],
+                project_name=r["project_name"],
+                parcel_no=r["parcel_no"],
+                street_code=r["street_code"],
+                grade=r["grade"],
+                delay_days=r["delay_days"],
+                detail=r["detail"],
+            )
+        )
     return items
 
 
@@ -156,7 +209,11 @@ def collect(conn, as_of: date, owners: dict[str, Owner]) -> Collected:
     fallback = coordinator(owners)
     for item in items:
         if item.owner not in owners:
-            log.warning("%s %s names no known owner (%r): routed to the project office",
-                        item.kind, item.item_id, item.owner)
+            log.warning(
+                "%s %s names no known owner (%r): routed to the project office",
+                item.kind,
+                item.item_id,
+                item.owner,
+            )
             item.owner = fallback.code if fallback else item.owner
     return Collected(items=items, known_kinds=known)

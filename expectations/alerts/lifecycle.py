@@ -23,6 +23,7 @@ NEW, OPEN, REMINDER, RESOLVED = "new", "open", "reminder", "resolved"
 @dataclass
 class Episode:
     """An item's alert history since it last resolved."""
+
     first_sent: date
     last_news: date | None  # last night sent as new or reminder
     escalated: bool
@@ -81,8 +82,13 @@ def load_history(conn, as_of: date) -> dict[tuple[str, str, str], Episode | None
             continue
         item = Item.from_json(detail) if detail else Item(kind, item_id, owner, "")
         if ep is None:
-            ep = Episode(first_sent=run_date, last_news=None, escalated=False, last_state=state,
-                         last_item=item)
+            ep = Episode(
+                first_sent=run_date,
+                last_news=None,
+                escalated=False,
+                last_state=state,
+                last_item=item,
+            )
             history[key] = ep
         if state in (NEW, REMINDER):
             ep.last_news = run_date
@@ -92,9 +98,15 @@ def load_history(conn, as_of: date) -> dict[tuple[str, str, str], Episode | None
     return history
 
 
-def decide(items: list[Item], history: dict, known_kinds: set[str], as_of: date,
-           remind_days: int, escalate_days: int,
-           waived: set[tuple[str, str, str]] | frozenset = frozenset()) -> dict[str, Digest]:
+def decide(
+    items: list[Item],
+    history: dict,
+    known_kinds: set[str],
+    as_of: date,
+    remind_days: int,
+    escalate_days: int,
+    waived: set[tuple[str, str, str]] | frozenset = frozenset(),
+) -> dict[str, Digest]:
     """Tonight's digest per owner (only owners with at least one entry). `items` are the
     unwaived current items; `waived` the keys of current items under a waiver (neither listed
     nor resolved)."""
@@ -126,8 +138,13 @@ def decide(items: list[Item], history: dict, known_kinds: set[str], as_of: date,
             digest.entries.append(Entry(item, OPEN, days, escalated=False))
     for key, ep in history.items():
         owner, kind, _item_id = key
-        if (ep is None or key in seen or key in waived or kind == REJECTED
-                or kind not in known_kinds):
+        if (
+            ep is None
+            or key in seen
+            or key in waived
+            or kind == REJECTED
+            or kind not in known_kinds
+        ):
             continue
         item = ep.last_item
         days = _days(item.opened_on or ep.first_sent, as_of)

@@ -38,9 +38,14 @@ RULES = {
     "rejected_file": "整个文件退回(表头缺失或无法解析)",
 }
 FEEDS = {
-    "registry": "项目库", "milestones": "节点推进", "approvals": "行政审批", "land": "土地供应",
-    "stats_fai": "固定资产投资项目月报", "stats_enterprise": "规上企业月报",
-    "stats_gdp": "地区生产总值", "tax": "税收入库",
+    "registry": "项目库",
+    "milestones": "节点推进",
+    "approvals": "行政审批",
+    "land": "土地供应",
+    "stats_fai": "固定资产投资项目月报",
+    "stats_enterprise": "规上企业月报",
+    "stats_gdp": "地区生产总值",
+    "tax": "税收入库",
 }
 KINDS = {GAP: "应入尽入缺报", REJECTED: "数据隔离", WARNING: "分级预警"}
 GRADES = {"red": "红牌", "yellow": "黄牌"}
@@ -76,7 +81,8 @@ def describe(item: Item) -> str:
             subject += f" 宗地 {item.parcel_no}"
         late = f"，滞后{item.delay_days}天" if item.delay_days is not None else ""
         return f"【{grade}预警】{rule}：{subject}{late}" + (
-            f"（{item.detail}）" if item.detail else "")
+            f"（{item.detail}）" if item.detail else ""
+        )
     parts = []
     if project:
         parts.append(f"项目 {project}")
@@ -122,8 +128,10 @@ def render(digest: Digest, owner: Owner, as_of: date) -> Rendered:
     n_resolved = len(digest.of(RESOLVED))
     red, yellow = _cards(digest)
     escalated = "【督办】" if digest.escalated else ""
-    subject = (f"{escalated}重大产业项目库预警摘要 {owner.name} {_cn_date(as_of)}："
-               f"新增{n_new}项，仍未解决{n_open}项，已解决{n_resolved}项")
+    subject = (
+        f"{escalated}重大产业项目库预警摘要 {owner.name} {_cn_date(as_of)}："
+        f"新增{n_new}项，仍未解决{n_open}项，已解决{n_resolved}项"
+    )
     intro = [
         f"{owner.name}：",
         "",
@@ -162,20 +170,41 @@ def render(digest: Digest, owner: Owner, as_of: date) -> Rendered:
     lines += footer
     html_parts += [f"<p>{html.escape(line)}</p>" for line in footer if line]
     body_html = (
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{html.escape(subject)}</title></head><body>"
-        + "\n".join(html_parts) + "</body></html>"
+        + "\n".join(html_parts)
+        + "</body></html>"
     )
     return Rendered(
-        subject=subject, text="\n".join(lines) + "\n", html=body_html,
+        subject=subject,
+        text="\n".join(lines) + "\n",
+        html=body_html,
         attachment_name=f"预警清单_{owner.code}_{as_of:%Y%m%d}.csv",
         attachment=attachment_csv(digest),
     )
 
 
-CSV_HEADER = ["状态", "类别", "规则或原因", "规则代码", "事项编号", "项目代码", "项目名称",
-              "统一社会信用代码", "宗地编号", "数据来源", "文件", "行号", "统计期", "发现日期",
-              "已持续天数", "预警等级", "滞后天数", "说明", "升级督办"]
+CSV_HEADER = [
+    "状态",
+    "类别",
+    "规则或原因",
+    "规则代码",
+    "事项编号",
+    "项目代码",
+    "项目名称",
+    "统一社会信用代码",
+    "宗地编号",
+    "数据来源",
+    "文件",
+    "行号",
+    "统计期",
+    "发现日期",
+    "已持续天数",
+    "预警等级",
+    "滞后天数",
+    "说明",
+    "升级督办",
+]
 
 
 def attachment_csv(digest: Digest) -> bytes:
@@ -185,15 +214,28 @@ def attachment_csv(digest: Digest) -> bytes:
     for _title, entries in _sections(digest):
         for e in entries:
             i = e.item
-            writer.writerow([
-                STATES[e.state], KINDS[i.kind], RULES.get(i.rule_id, i.rule_id), i.rule_id,
-                i.item_id, i.project_code or "", i.project_name or "", i.credit_code or "",
-                i.parcel_no or "", FEEDS.get(i.feed or "", i.feed or ""), i.file_name or "",
-                i.line_no or "", i.period.strftime("%Y-%m") if i.period else "",
-                i.opened_on.isoformat() if i.opened_on else "",
-                "" if e.days_open is None else e.days_open,
-                GRADES.get(i.grade or "", ""), "" if i.delay_days is None else i.delay_days,
-                i.detail or "", "是" if e.escalated else "",
-            ])
+            writer.writerow(
+                [
+                    STATES[e.state],
+                    KINDS[i.kind],
+                    RULES.get(i.rule_id, i.rule_id),
+                    i.rule_id,
+                    i.item_id,
+                    i.project_code or "",
+                    i.project_name or "",
+                    i.credit_code or "",
+                    i.parcel_no or "",
+                    FEEDS.get(i.feed or "", i.feed or ""),
+                    i.file_name or "",
+                    i.line_no or "",
+                    i.period.strftime("%Y-%m") if i.period else "",
+                    i.opened_on.isoformat() if i.opened_on else "",
+                    "" if e.days_open is None else e.days_open,
+                    GRADES.get(i.grade or "", ""),
+                    "" if i.delay_days is None else i.delay_days,
+                    i.detail or "",
+                    "是" if e.escalated else "",
+                ]
+            )
     # UTF-8 with BOM: Excel on Windows reads the Chinese correctly only with it.
     return buf.getvalue().encode("utf-8-sig")

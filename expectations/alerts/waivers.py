@@ -47,8 +47,15 @@ def is_waived(item: Item, waivers: list[Waiver], as_of: date) -> bool:
     return any(w.covers(item, as_of) for w in waivers)
 
 
-def add_waiver(settings: Settings, *, owner: str | None, rule_id: str | None = None,
-               item_id: str | None = None, until: date, reason: str) -> int:
+def add_waiver(
+    settings: Settings,
+    *,
+    owner: str | None,
+    rule_id: str | None = None,
+    item_id: str | None = None,
+    until: date,
+    reason: str,
+) -> int:
     """Record a waiver; returns its id."""
     from ingest.db import connect
 
@@ -87,5 +94,7 @@ def list_waivers(settings: Settings, as_of: date | None = None) -> list[str]:
             rows = cur.fetchall()
     finally:
         conn.close()
-    return [f"{wid}\towner={o}\trule={r}\titem={i}\tuntil={u}\treason={reason}"
-            f"\tcreated={c:%Y-%m-%d}" for wid, o, r, i, u, reason, c in rows]
+    return [
+        f"{wid}\towner={o}\trule={r}\titem={i}\tuntil={u}\treason={reason}\tcreated={c:%Y-%m-%d}"
+        for wid, o, r, i, u, reason, c in rows
+    ]

@@ -34,8 +34,10 @@ def check_name(suite: str, config) -> str:
     kwargs = config.kwargs
     if (config.meta or {}).get("check"):
         return f"{suite}.{config.meta['check']}"
-    target = kwargs.get("column") or "_".join(kwargs.get("column_list") or []) or (
-        f"{kwargs.get('column_A')}_{kwargs.get('column_B')}" if kwargs.get("column_A") else ""
+    target = (
+        kwargs.get("column")
+        or "_".join(kwargs.get("column_list") or [])
+        or (f"{kwargs.get('column_A')}_{kwargs.get('column_B')}" if kwargs.get("column_A") else "")
     )
     label = target or "table"
     return f"{suite}.{config.type}.{label}"

@@ -23,9 +23,7 @@ COVERAGE_RULES = [
 ]
 
 # The gap's subject, readable in a report (concat_ws skips the nulls).
-_GAP_KEY = (
-    "concat_ws('|', project_code, parcel_no, credit_code, feed, to_char(period, 'YYYY-MM'))"
-)
+_GAP_KEY = "concat_ws('|', project_code, parcel_no, credit_code, feed, to_char(period, 'YYYY-MM'))"
 
 
 def open_gaps_query(as_of: date) -> str:
@@ -43,7 +41,8 @@ def coverage_suites(as_of: date) -> list[SuiteSpec]:
     and the expectation fails listing all of them."""
     expectations = [
         gxe.ExpectColumnValuesToBeNull(
-            column="gap_id", row_condition=Column("rule_id") == rule_id,
+            column="gap_id",
+            row_condition=Column("rule_id") == rule_id,
             meta={"check": rule_id},
         )
         for rule_id in COVERAGE_RULES

@@ -93,63 +93,95 @@ def _planned(column: str, as_of: date) -> gxe.ExpectColumnValuesToBeBetween:
 def _expectations(feed: str, ref: Reference, as_of: date) -> list:
     if feed == "registry":
         return [
-            _not_null("project_code"), _pattern("project_code", PROJECT_CODE_RE),
+            _not_null("project_code"),
+            _pattern("project_code", PROJECT_CODE_RE),
             gxe.ExpectColumnValuesToBeUnique(column="project_code"),
             _pattern("credit_code", CREDIT_CODE_RE),
-            _not_null("street_code"), _in_set("street_code", ref.streets),
-            _in_set("industry", ref.industries), _in_set("project_kind", PROJECT_KINDS),
-            _not_null("planned_investment"), _positive("planned_investment"),
-            _planned("planned_start", as_of), _planned("planned_completion", as_of),
-            _planned("planned_production", as_of), _happened("registered_on", as_of),
+            _not_null("street_code"),
+            _in_set("street_code", ref.streets),
+            _in_set("industry", ref.industries),
+            _in_set("project_kind", PROJECT_KINDS),
+            _not_null("planned_investment"),
+            _positive("planned_investment"),
+            _planned("planned_start", as_of),
+            _planned("planned_completion", as_of),
+            _planned("planned_production", as_of),
+            _happened("registered_on", as_of),
             _non_negative("committed_tax_per_mu"),
         ]
     if feed == "milestones":
         return [
-            _not_null("project_code"), _pattern("project_code", PROJECT_CODE_RE),
-            _in_set("node", ref.nodes), _planned("planned_date", as_of),
-            _happened("actual_date", as_of), _happened("reported_on", as_of),
+            _not_null("project_code"),
+            _pattern("project_code", PROJECT_CODE_RE),
+            _in_set("node", ref.nodes),
+            _planned("planned_date", as_of),
+            _happened("actual_date", as_of),
+            _happened("reported_on", as_of),
         ]
     if feed == "approvals":
         return [
-            _pattern("project_code", PROJECT_CODE_RE), _pattern("credit_code", CREDIT_CODE_RE),
-            _in_set("item", ref.items), _in_set("result", APPROVAL_RESULTS),
-            _happened("accepted_on", as_of), _happened("decided_on", as_of),
+            _pattern("project_code", PROJECT_CODE_RE),
+            _pattern("credit_code", CREDIT_CODE_RE),
+            _in_set("item", ref.items),
+            _in_set("result", APPROVAL_RESULTS),
+            _happened("accepted_on", as_of),
+            _happened("decided_on", as_of),
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="decided_on", column_B="accepted_on", or_equal=True,
+                column_A="decided_on",
+                column_B="accepted_on",
+                or_equal=True,
                 ignore_row_if="either_value_is_missing",
             ),
             _non_negative("total_investment"),
         ]
     if feed == "land":
         return [
-            _not_null("parcel_no"), gxe.ExpectColumnValuesToBeUnique(column="parcel_no"),
-            _pattern("project_code", PROJECT_CODE_RE), _pattern("credit_code", CREDIT_CODE_RE),
-            _in_set("street_code", ref.streets), _not_null("area_m2"), _positive("area_m2"),
-            _non_negative("price"), _happened("contract_signed_on", as_of),
-            _planned("agreed_start", as_of), _planned("agreed_completion", as_of),
-            _happened("actual_start", as_of), _happened("actual_completion", as_of),
+            _not_null("parcel_no"),
+            gxe.ExpectColumnValuesToBeUnique(column="parcel_no"),
+            _pattern("project_code", PROJECT_CODE_RE),
+            _pattern("credit_code", CREDIT_CODE_RE),
+            _in_set("street_code", ref.streets),
+            _not_null("area_m2"),
+            _positive("area_m2"),
+            _non_negative("price"),
+            _happened("contract_signed_on", as_of),
+            _planned("agreed_start", as_of),
+            _planned("agreed_completion", as_of),
+            _happened("actual_start", as_of),
+            _happened("actual_completion", as_of),
         ]
     if feed == "stats_fai":
         return [
-            _not_null("project_code"), _pattern("project_code", PROJECT_CODE_RE),
-            _happened("period", as_of), _non_negative("cumulative_investment"),
+            _not_null("project_code"),
+            _pattern("project_code", PROJECT_CODE_RE),
+            _happened("period", as_of),
+            _non_negative("cumulative_investment"),
         ]
     if feed == "stats_enterprise":
         return [
-            _not_null("credit_code"), _pattern("credit_code", CREDIT_CODE_RE),
-            _happened("period", as_of), _in_set("above_scale", YES_NO),
-            _non_negative("output_value"), _non_negative("revenue"),
+            _not_null("credit_code"),
+            _pattern("credit_code", CREDIT_CODE_RE),
+            _happened("period", as_of),
+            _in_set("above_scale", YES_NO),
+            _non_negative("output_value"),
+            _non_negative("revenue"),
         ]
     if feed == "stats_gdp":
         return [
-            _happened("period", as_of), _positive("gdp"), _non_negative("fixed_asset_investment"),
+            _happened("period", as_of),
+            _positive("gdp"),
+            _non_negative("fixed_asset_investment"),
         ]
     if feed == "tax":
         # amount_yuan may be negative (a refund): no sign check.
         return [
-            _not_null("credit_code"), _pattern("credit_code", CREDIT_CODE_RE),
-            _happened("period", as_of), _not_null("tax_type"), _not_null("amount_yuan"),
-            _happened("paid_on", as_of), _in_set("street_code", ref.streets),
+            _not_null("credit_code"),
+            _pattern("credit_code", CREDIT_CODE_RE),
+            _happened("period", as_of),
+            _not_null("tax_type"),
+            _not_null("amount_yuan"),
+            _happened("paid_on", as_of),
+            _in_set("street_code", ref.streets),
         ]
     raise KeyError(feed)
 
@@ -185,11 +217,15 @@ def delivery_suites(conn, as_of: date, history: int, low: float, high: float) ->
             continue
         mid = len(previous) // 2
         median = previous[mid] if len(previous) % 2 else (previous[mid - 1] + previous[mid]) / 2
-        expectations.append(gxe.ExpectColumnValuesToBeBetween(
-            column="rows_total", min_value=int(median * low),
-            max_value=int(median * high + 0.5), row_condition=Column("feed") == feed,
-            meta={"check": f"latest_delivery_rows_{feed}", "median_rows": median},
-        ))
+        expectations.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column="rows_total",
+                min_value=int(median * low),
+                max_value=int(median * high + 0.5),
+                row_condition=Column("feed") == feed,
+                meta={"check": f"latest_delivery_rows_{feed}", "median_rows": median},
+            )
+        )
     query = (
         "select distinct on (feed) feed, file_name as natural_key, delivered_on, rows_total"
         f" from ledger.batch where status = 'loaded' and delivered_on <= '{as_of.isoformat()}'"

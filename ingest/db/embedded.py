@@ -123,16 +123,39 @@ def start(home: Path) -> int:
             pgdata.mkdir(parents=True, exist_ok=True)
             if _as_root():
                 _prepare_permissions(pgdata)
-            _run([str(_bin("initdb")), "-D", str(pgdata), "--auth=trust", "--encoding=UTF8",
-                  "--locale=C", "-U", SUPERUSER])
+            _run(
+                [
+                    str(_bin("initdb")),
+                    "-D",
+                    str(pgdata),
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "-U",
+                    SUPERUSER,
+                ]
+            )
             with open(pgdata / "postgresql.conf", "a") as fh:
                 fh.write(_SERVER_CONF)
         elif _as_root():
             _prepare_permissions(pgdata)
         port = _free_port()
         log.info("starting embedded PostgreSQL on 127.0.0.1:%s", port)
-        _run([str(_bin("pg_ctl")), "-D", str(pgdata), "-w", "-t", "60", "-l",
-              str(pgdata / "server.log"), "-o", f"-p {port}", "start"])
+        _run(
+            [
+                str(_bin("pg_ctl")),
+                "-D",
+                str(pgdata),
+                "-w",
+                "-t",
+                "60",
+                "-l",
+                str(pgdata / "server.log"),
+                "-o",
+                f"-p {port}",
+                "start",
+            ]
+        )
         for _ in range(100):
             if running_port(pgdata) == port and _port_accepts(port):
                 break

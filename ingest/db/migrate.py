@@ -41,7 +41,9 @@ def migrate(conn: psycopg2.extensions.connection) -> list[str]:
             for path in pending(conn):
                 log.info("applying migration %s", path.name)
                 cur.execute(path.read_text())
-                cur.execute("insert into ledger.schema_migration (version) values (%s)", (path.stem,))
+                cur.execute(
+                    "insert into ledger.schema_migration (version) values (%s)", (path.stem,)
+                )
                 applied.append(path.stem)
         conn.commit()
     except BaseException:

@@ -26,8 +26,7 @@ from ingest.generate.world import World, make_enterprises
 
 __all__ = ["generate"]
 
-STATE_MIX = (("pre_start", 0.3), ("construction", 0.35), ("completed", 0.05),
-             ("production", 0.3))
+STATE_MIX = (("pre_start", 0.3), ("construction", 0.35), ("completed", 0.05), ("production", 0.3))
 
 ASSUMPTIONS = [
     "Days are calendar days. 'More than N days before as_of' means as_of - date > N.",
@@ -64,8 +63,9 @@ def _yesterday_shanghai() -> date:
     return datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)
 
 
-def generate(out: Path, seed: int = 1, scale: float = 1.0, as_of: date | None = None,
-             months: int = 14) -> dict:
+def generate(
+    out: Path, seed: int = 1, scale: float = 1.0, as_of: date | None = None, months: int = 14
+) -> dict:
     """Write every feed's deliveries under `out` and `out/_expected.json`; return the summary."""
     out = Path(out)
     as_of = as_of or _yesterday_shanghai()
@@ -78,8 +78,9 @@ def generate(out: Path, seed: int = 1, scale: float = 1.0, as_of: date | None = 
     rng = random.Random(seed)
     world = World(refs, cal, rng, salt=rng.randrange(10**6))
     n_ent = max(200, round(10000 * scale))
-    world.enterprises = make_enterprises(random.Random(f"{seed}|enterprises"), n_ent, refs,
-                                         world.salt)
+    world.enterprises = make_enterprises(
+        random.Random(f"{seed}|enterprises"), n_ent, refs, world.salt
+    )
     exp = Expected()
     injector = Injector(world, exp, scale)
     injected = 21 * injector.n + 8  # projects the injector adds
@@ -90,8 +91,11 @@ def generate(out: Path, seed: int = 1, scale: float = 1.0, as_of: date | None = 
         world.add(world.new_project(state))
     for _ in range(max(2, round(30 * scale))):  # commercial and warehouse land, no project
         start = as_of + timedelta(days=rng.randint(-300, 300))
-        world.parcels.append(world.standalone_parcel(
-            rng.choice(("商服", "仓储")), start, start < cal.last_monday - timedelta(days=30)))
+        world.parcels.append(
+            world.standalone_parcel(
+                rng.choice(("商服", "仓储")), start, start < cal.last_monday - timedelta(days=30)
+            )
+        )
     extras = injector.run()
     world.finalize()
 
@@ -110,9 +114,14 @@ def generate(out: Path, seed: int = 1, scale: float = 1.0, as_of: date | None = 
         "rows": sum(deliverer.rows.values()),
     }
     manifest = {
-        "generator": {"seed": seed, "scale": scale, "as_of": as_of.isoformat(),
-                      "months": months, "window_start": cal.start.isoformat(),
-                      "last_weekly_delivery": cal.last_monday.isoformat()},
+        "generator": {
+            "seed": seed,
+            "scale": scale,
+            "as_of": as_of.isoformat(),
+            "months": months,
+            "window_start": cal.start.isoformat(),
+            "last_weekly_delivery": cal.last_monday.isoformat(),
+        },
         "assumptions": ASSUMPTIONS,
         "counts": counts,
         "summary": {

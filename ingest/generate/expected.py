@@ -22,26 +22,70 @@ class Expected:
     must_load: list[dict] = field(default_factory=list)
     rejected_files: list[dict] = field(default_factory=list)
     duplicate_files: list[dict] = field(default_factory=list)
-    events: dict[str, list[dict]] = field(default_factory=lambda: {
-        "corrections": [], "retractions": [], "left_registry": [], "resent_unchanged": []})
+    events: dict[str, list[dict]] = field(
+        default_factory=lambda: {
+            "corrections": [],
+            "retractions": [],
+            "left_registry": [],
+            "resent_unchanged": [],
+        }
+    )
 
-    def gap(self, rule_id: str, *, project_code: str | None = None,
-            credit_code: str | None = None, parcel_no: str | None = None,
-            period: date | None = None, feed: str | None = None, note: str = "") -> None:
-        self.gaps.append({"rule_id": rule_id, "project_code": project_code,
-                          "credit_code": credit_code, "parcel_no": parcel_no,
-                          "period": _iso(period), "feed": feed, "note": note})
+    def gap(
+        self,
+        rule_id: str,
+        *,
+        project_code: str | None = None,
+        credit_code: str | None = None,
+        parcel_no: str | None = None,
+        period: date | None = None,
+        feed: str | None = None,
+        note: str = "",
+    ) -> None:
+        self.gaps.append(
+            {
+                "rule_id": rule_id,
+                "project_code": project_code,
+                "credit_code": credit_code,
+                "parcel_no": parcel_no,
+                "period": _iso(period),
+                "feed": feed,
+                "note": note,
+            }
+        )
 
-    def warning(self, rule_id: str, grade: str, *, project_code: str | None = None,
-                parcel_no: str | None = None, delay_days: int | None = None,
-                note: str = "", **detail: Any) -> None:
-        self.warnings.append({"rule_id": rule_id, "project_code": project_code,
-                              "parcel_no": parcel_no, "grade": grade, "delay_days": delay_days,
-                              "note": note, "detail": {k: _iso(v) for k, v in detail.items()}})
+    def warning(
+        self,
+        rule_id: str,
+        grade: str,
+        *,
+        project_code: str | None = None,
+        parcel_no: str | None = None,
+        delay_days: int | None = None,
+        note: str = "",
+        **detail: Any,
+    ) -> None:
+        self.warnings.append(
+            {
+                "rule_id": rule_id,
+                "project_code": project_code,
+                "parcel_no": parcel_no,
+                "grade": grade,
+                "delay_days": delay_days,
+                "note": note,
+                "detail": {k: _iso(v) for k, v in detail.items()},
+            }
+        )
 
     def negative(self, case: str, rule_id: str, note: str, **subject: Any) -> None:
-        self.negatives.append({"case": case, "rule_id": rule_id, "note": note,
-                               **{k: _iso(v) for k, v in subject.items()}})
+        self.negatives.append(
+            {
+                "case": case,
+                "rule_id": rule_id,
+                "note": note,
+                **{k: _iso(v) for k, v in subject.items()},
+            }
+        )
 
     def event(self, kind: str, **detail: Any) -> None:
         self.events[kind].append({k: _iso(v) for k, v in detail.items()})

@@ -37,8 +37,9 @@ TAX_OFFICE = "国家税务总局南通市崇川区税务局"
 
 
 class Deliverer:
-    def __init__(self, out: Path, world: World, extras: list[Extra], exp: Expected, seed: int,
-                 scale: float):
+    def __init__(
+        self, out: Path, world: World, extras: list[Extra], exp: Expected, seed: int, scale: float
+    ):
         self.out, self.w, self.exp, self.seed, self.scale = out, world, exp, seed, scale
         self.cal = world.cal
         self.extras: dict[str, list[Extra]] = defaultdict(list)
@@ -57,8 +58,16 @@ class Deliverer:
         suffix = f"_{seq}" if seq else ""
         return self.out / feed / f"{d:%Y%m%d}{suffix}.{EXT[fmt]}"
 
-    def write(self, feed: str, d: date, style: Style, rows: Iterable, seq: int = 0,
-              prev: date | None = None, columns: tuple[int, ...] | None = None) -> Path:
+    def write(
+        self,
+        feed: str,
+        d: date,
+        style: Style,
+        rows: Iterable,
+        seq: int = 0,
+        prev: date | None = None,
+        columns: tuple[int, ...] | None = None,
+    ) -> Path:
         path = self.path(feed, d, seq, style.fmt)
         writer = FeedWriter(path, FEEDS[feed], style)
         mine = [e for e in self.extras[feed] if (prev is None or e.on > prev) and e.on <= d]
@@ -93,14 +102,23 @@ class Deliverer:
             r.shuffle(order)
             order = tuple(order)
         enc = r.choices(("utf-8", "utf-8-sig", "gb18030"), weights=(4, 3, 3))[0]
-        dates = ("iso", "slash", "zh", "compact", "serial") if fmt == "csv" else (
-            ("iso", "slash", "cell", "cell") if fmt == "xlsx" else ("iso", "slash"))
+        dates = (
+            ("iso", "slash", "zh", "compact", "serial")
+            if fmt == "csv"
+            else (("iso", "slash", "cell", "cell") if fmt == "xlsx" else ("iso", "slash"))
+        )
         extra = fixed.pop("extra", None)
         always = fixed.pop("always", ())
-        kw = dict(fmt=fmt, encoding=enc, headers="zh" if r.random() < 0.85 else "en",
-                  date_fmt=r.choice(dates), period_fmt=r.choice(("dash", "compact", "zh")),
-                  thousands=r.random() < 0.3, order=order,
-                  extra=always + ((extra,) if extra and r.random() < 0.35 else ()))
+        kw = dict(
+            fmt=fmt,
+            encoding=enc,
+            headers="zh" if r.random() < 0.85 else "en",
+            date_fmt=r.choice(dates),
+            period_fmt=r.choice(("dash", "compact", "zh")),
+            thousands=r.random() < 0.3,
+            order=order,
+            extra=always + ((extra,) if extra and r.random() < 0.35 else ()),
+        )
         kw.update(fixed)
         return Style(**kw)
 
@@ -120,14 +138,32 @@ class Deliverer:
         prev = None
         for d in self.cal.mondays:
             rows = (
-                (p.code, p.name_on(d), p.credit_code, p.street, p.industry, p.kind,
-                 p.carrier or None, p.investment, p.planned(START), p.planned(COMPLETION),
-                 p.planned(PRODUCTION), p.registered_on, p.committed_tax)
-                for p in self.projects if p.registered_at(d)
+                (
+                    p.code,
+                    p.name_on(d),
+                    p.credit_code,
+                    p.street,
+                    p.industry,
+                    p.kind,
+                    p.carrier or None,
+                    p.investment,
+                    p.planned(START),
+                    p.planned(COMPLETION),
+                    p.planned(PRODUCTION),
+                    p.registered_on,
+                    p.committed_tax,
+                )
+                for p in self.projects
+                if p.registered_at(d)
             )
             # The export date makes each snapshot's bytes unique even in a week without change.
-            style = self.style("registry", d, "xlsx", extra=("联系人", "项目办"),
-                               always=(("导出日期", d.isoformat()),))
+            style = self.style(
+                "registry",
+                d,
+                "xlsx",
+                extra=("联系人", "项目办"),
+                always=(("导出日期", d.isoformat()),),
+            )
             self.write("registry", d, style, rows, prev=prev)
             prev = d
 
@@ -137,16 +173,24 @@ class Deliverer:
         dup_at = mondays[len(mondays) // 3] if len(mondays) > 3 else None
         for k, d in enumerate(mondays):
             prev = mondays[k - 1] if k else None
-            path = self.write("milestones", d, self.style("milestones", d, "csv",
-                                                          extra=("填报人", "街道经发科")),
-                              self._milestone_rows(d, prev), prev=prev)
+            path = self.write(
+                "milestones",
+                d,
+                self.style("milestones", d, "csv", extra=("填报人", "街道经发科")),
+                self._milestone_rows(d, prev),
+                prev=prev,
+            )
             if d == dup_at:
                 twin = self.path("milestones", d, 2, "csv")
                 shutil.copyfile(path, twin)
                 self.files["milestones"] += 1
-                self.exp.duplicate_files.append({"feed": "milestones",
-                                                 "file": f"milestones/{twin.name}",
-                                                 "duplicate_of": f"milestones/{path.name}"})
+                self.exp.duplicate_files.append(
+                    {
+                        "feed": "milestones",
+                        "file": f"milestones/{twin.name}",
+                        "duplicate_of": f"milestones/{path.name}",
+                    }
+                )
 
     def _milestone_rows(self, d: date, prev: date | None) -> Iterator[tuple]:
         for p in self.projects:
@@ -157,8 +201,14 @@ class Deliverer:
             if prev is None or not p.registered_at(prev):
                 for m in p.nodes:
                     done = m.actual is not None and m.actual <= d
-                    yield (p.code, m.node, m.planned, m.actual if done else None, d,
-                           "已完成" if done else "")
+                    yield (
+                        p.code,
+                        m.node,
+                        m.planned,
+                        m.actual if done else None,
+                        d,
+                        "已完成" if done else "",
+                    )
                 continue
             produced = p.actual(PRODUCTION)
             if produced is not None and produced <= prev:
@@ -168,8 +218,14 @@ class Deliverer:
                     yield (p.code, m.node, m.planned, m.actual, d, "已完成")
             nxt = next((m for m in p.nodes if m.actual is None or m.actual > d), None)
             if nxt is not None:
-                yield (p.code, nxt.node, nxt.planned, None, d,
-                       "滞后" if nxt.planned < d else "正常推进")
+                yield (
+                    p.code,
+                    nxt.node,
+                    nxt.planned,
+                    None,
+                    d,
+                    "滞后" if nxt.planned < d else "正常推进",
+                )
 
     # --- approvals: working days (weekly before the last six weeks) --------------------
     def approvals(self) -> None:
@@ -181,8 +237,16 @@ class Deliverer:
 
         every = [a for p in self.projects for a in p.approvals] + self.w.approvals
         for a in every:
-            row = (a.project_code, a.project_name, a.credit_code, a.item, a.accepted_on,
-                   a.decided_on, a.result, a.total_investment)
+            row = (
+                a.project_code,
+                a.project_name,
+                a.credit_code,
+                a.item,
+                a.accepted_on,
+                a.decided_on,
+                a.result,
+                a.total_investment,
+            )
             acc = day(a.accepted_on)
             dec = day(a.decided_on) if a.decided_on else None
             if acc and (dec is None or dec != acc):
@@ -196,8 +260,14 @@ class Deliverer:
             # A push never comes empty: on a quiet day the last decision is re-sent unchanged.
             rows = out.get(d) or ([last] if last else [])
             last = next((r for r in reversed(rows) if not isinstance(r, Special)), last)
-            style = self.style("approvals", d, "jsonl", headers="en", shuffle=0.0,
-                               always=(("pushed_at", f"{d.isoformat()}T02:00:00"),))
+            style = self.style(
+                "approvals",
+                d,
+                "jsonl",
+                headers="en",
+                shuffle=0.0,
+                always=(("pushed_at", f"{d.isoformat()}T02:00:00"),),
+            )
             self.write("approvals", d, style, rows, prev=prev)
             prev = d
 
@@ -211,13 +281,25 @@ class Deliverer:
 
         def row(q, d: date) -> tuple:
             known = lambda x: x if x is not None and x <= d else None  # noqa: E731
-            return (q.parcel_no, q.project_code, q.credit_code, q.street, q.land_use, q.area_m2,
-                    q.signed, q.price, q.agreed_start, q.agreed_completion,
-                    known(q.actual_start), known(q.actual_completion))
+            return (
+                q.parcel_no,
+                q.project_code,
+                q.credit_code,
+                q.street,
+                q.land_use,
+                q.area_m2,
+                q.signed,
+                q.price,
+                q.agreed_start,
+                q.agreed_completion,
+                known(q.actual_start),
+                known(q.actual_completion),
+            )
 
         for q in sorted(self.w.parcels, key=lambda q: (q.signed, q.parcel_no)):
-            for d in sorted({x for x in (day(q.signed), day(q.actual_start),
-                                         day(q.actual_completion)) if x}):
+            for d in sorted(
+                {x for x in (day(q.signed), day(q.actual_start), day(q.actual_completion)) if x}
+            ):
                 if q.void_on is None or d < day(q.void_on):
                     out[d].append(row(q, d))
             if (v := day(q.void_on)) is not None:
@@ -227,8 +309,14 @@ class Deliverer:
             # A quiet week re-sends the last changed parcel unchanged (never an empty file).
             rows = out.get(d) or ([last] if last else [])
             last = next((r for r in reversed(rows) if not isinstance(r, Special)), last)
-            style = self.style("land", d, "xlsx", status_col=True, shuffle=0.3,
-                               always=(("导出日期", d.isoformat()),))
+            style = self.style(
+                "land",
+                d,
+                "xlsx",
+                status_col=True,
+                shuffle=0.3,
+                always=(("导出日期", d.isoformat()),),
+            )
             self.write("land", d, style, rows, prev=prev)
             prev = d
 
@@ -273,11 +361,21 @@ class Deliverer:
                             yield self.fai_row(p, x)
                 if m == resend_at:
                     last = add_months(m, -1)
-                    p = next((p for p in started if p.clean and last in built[p.code]
-                              and last not in p.fai_skip), None)
+                    p = next(
+                        (
+                            p
+                            for p in started
+                            if p.clean and last in built[p.code] and last not in p.fai_skip
+                        ),
+                        None,
+                    )
                     if p is not None:
-                        self.exp.event("resent_unchanged", feed="stats_fai", key=f"{p.code}|{last}",
-                                       file=f"stats_fai/{d:%Y%m%d}.csv")
+                        self.exp.event(
+                            "resent_unchanged",
+                            feed="stats_fai",
+                            key=f"{p.code}|{last}",
+                            file=f"stats_fai/{d:%Y%m%d}.csv",
+                        )
                         yield self.fai_row(p, add_months(m, -1))
 
             style = self.style("stats_fai", d, "csv")
@@ -293,6 +391,7 @@ class Deliverer:
         period_idx = [c.name for c in feed.columns].index("period")
         prev = None
         for m, d in deliveries:
+
             def rows(m=m) -> Iterator[tuple]:
                 r = self.rng("stats_enterprise", "values", m)
                 for i in ent.above_scale:
@@ -308,13 +407,19 @@ class Deliverer:
 
             style = self.style("stats_enterprise", d, "csv", shuffle=0.5)
             if m == reject_at:
-                order = tuple(i for i in (style.order or range(len(feed.columns)))
-                              if i != period_idx)
+                order = tuple(
+                    i for i in (style.order or range(len(feed.columns))) if i != period_idx
+                )
                 bad = Style(**{**style.__dict__, "order": order})
                 path = self.write("stats_enterprise", d, bad, rows(), prev=prev)
-                self.exp.rejected_files.append({
-                    "feed": "stats_enterprise", "file": f"stats_enterprise/{path.name}",
-                    "reason": "missing required header", "missing": ["period (统计期)"]})
+                self.exp.rejected_files.append(
+                    {
+                        "feed": "stats_enterprise",
+                        "file": f"stats_enterprise/{path.name}",
+                        "reason": "missing required header",
+                        "missing": ["period (统计期)"],
+                    }
+                )
                 self.write("stats_enterprise", d, style, rows(), seq=2, prev=prev)
             else:
                 self.write("stats_enterprise", d, style, rows(), prev=prev)
@@ -336,9 +441,12 @@ class Deliverer:
             if not (self.cal.start <= d <= a):
                 continue
             if q == withheld:
-                self.exp.gap("missing_feed", feed="stats_gdp",
-                             note=f"{q:%Y-%m} quarter due {add_months(q, 1).replace(day=20)} "
-                                  "never delivered")
+                self.exp.gap(
+                    "missing_feed",
+                    feed="stats_gdp",
+                    note=f"{q:%Y-%m} quarter due {add_months(q, 1).replace(day=20)} "
+                    "never delivered",
+                )
                 continue
             share = shares[q.month]
             gdp = round(annual(q.year) * share, 2)
@@ -353,7 +461,8 @@ class Deliverer:
         reg_month = month_start(p.registered_on)
         carrier, total = p.carrier, 0.0
         if (prod is None or m < month_start(prod)) and (
-                p.tax_before is None or m < add_months(reg_month, -12)):
+            p.tax_before is None or m < add_months(reg_month, -12)
+        ):
             return []
         r = self.rng("tax", p.code, m)
         if prod is not None and m >= month_start(prod):
@@ -371,15 +480,27 @@ class Deliverer:
         if total <= 0:
             return []
         paid = add_months(m, 1).replace(day=r.randint(1, 15))
-        return [(p.credit_code, p.company, m, TAX_TYPES[k], round(total * TAX_SHARES[k] / 0.9, 2),
-                 paid, p.street, carrier or None) for k in range(3)]
+        return [
+            (
+                p.credit_code,
+                p.company,
+                m,
+                TAX_TYPES[k],
+                round(total * TAX_SHARES[k] / 0.9, 2),
+                paid,
+                p.street,
+                carrier or None,
+            )
+            for k in range(3)
+        ]
 
     def tax(self) -> None:
         ent = self.w.enterprises
         deliveries = self._monthly("tax", 11, 19)
         correct_at = deliveries[len(deliveries) // 2][0] if len(deliveries) > 2 else None
-        payers = [p for p in self.projects
-                  if p.actual(PRODUCTION) is not None or p.tax_before is not None]
+        payers = [
+            p for p in self.projects if p.actual(PRODUCTION) is not None or p.tax_before is not None
+        ]
         prev = None
         for i, (m, d) in enumerate(deliveries):
             assert tax_due(m) >= d
@@ -393,8 +514,13 @@ class Deliverer:
                     yield from self._correction(payers, m, d)
                 r = self.rng("tax", "ordinary", m)
                 rnd = r.random
-                codes, names, streets, carriers, base = (ent.codes, ent.names, ent.streets,
-                                                         ent.carriers, ent.base_yuan)
+                codes, names, streets, carriers, base = (
+                    ent.codes,
+                    ent.names,
+                    ent.streets,
+                    ent.carriers,
+                    ent.base_yuan,
+                )
                 paid = [add_months(m, 1) + timedelta(days=k) for k in range(15)]
                 for j in range(len(codes)):
                     b = base[j]
@@ -403,25 +529,57 @@ class Deliverer:
                         amount = round(b * TAX_SHARES[k] * (0.8 + 0.4 * x), 2)
                         if x < 0.004:
                             amount = -round(amount * 0.3, 2)  # a refund
-                        yield (codes[j], names[j], m, TAX_TYPES[k], amount, paid[(j + k) % 15],
-                               streets[j], carriers[j] or None)
+                        yield (
+                            codes[j],
+                            names[j],
+                            m,
+                            TAX_TYPES[k],
+                            amount,
+                            paid[(j + k) % 15],
+                            streets[j],
+                            carriers[j] or None,
+                        )
 
-            style = self.style("tax", d, "csv", headers="zh", extra=("征收机关", TAX_OFFICE),
-                               shuffle=0.1, thousands=self.rng("tax-thousands", d).random() < 0.5,
-                               encoding=self.rng("tax-enc", d).choices(
-                                   ("gb18030", "utf-8-sig", "utf-8"), weights=(6, 3, 1))[0])
+            style = self.style(
+                "tax",
+                d,
+                "csv",
+                headers="zh",
+                extra=("征收机关", TAX_OFFICE),
+                shuffle=0.1,
+                thousands=self.rng("tax-thousands", d).random() < 0.5,
+                encoding=self.rng("tax-enc", d).choices(
+                    ("gb18030", "utf-8-sig", "utf-8"), weights=(6, 3, 1)
+                )[0],
+            )
             self.write("tax", d, style, rows(), prev=prev)
             prev = d
 
     def _correction(self, payers: list[Project], m: date, d: date) -> Iterator[tuple]:
         last = add_months(m, -1)
-        p = next((p for p in payers if p.clean and p.tax_ratio >= 1 and p.actual(PRODUCTION)
-                  and month_start(p.actual(PRODUCTION)) < last), None)
+        p = next(
+            (
+                p
+                for p in payers
+                if p.clean
+                and p.tax_ratio >= 1
+                and p.actual(PRODUCTION)
+                and month_start(p.actual(PRODUCTION)) < last
+            ),
+            None,
+        )
         if p is None:
             return
         old = self.project_tax(p, last)[0]
         new = old[:4] + (round(old[4] * 1.1, 2),) + old[5:]
-        self.exp.event("corrections", feed="tax", key=f"{p.credit_code}|{last}|{old[3]}",
-                       field="amount_yuan", old=old[4], new=new[4],
-                       from_delivery=d, file=f"tax/{d:%Y%m%d}.csv")
+        self.exp.event(
+            "corrections",
+            feed="tax",
+            key=f"{p.credit_code}|{last}|{old[3]}",
+            field="amount_yuan",
+            old=old[4],
+            new=new[4],
+            from_delivery=d,
+            file=f"tax/{d:%Y%m%d}.csv",
+        )
         yield new

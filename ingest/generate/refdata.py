@@ -61,8 +61,12 @@ def load_refs(dirs: tuple[Path, ...] = SEED_DIRS) -> Refs:
     industries = _read("industries", dirs)
     nodes = sorted(
         (
-            Node(int(r["seq"]), r["node"], _int(r["quota_days_industrial"]),
-                 _int(r["quota_days_service"]))
+            Node(
+                int(r["seq"]),
+                r["node"],
+                _int(r["quota_days_industrial"]),
+                _int(r["quota_days_service"]),
+            )
             for r in _read("milestone_nodes", dirs)
         ),
         key=lambda n: n.seq,

@@ -22,20 +22,106 @@ REG_AREAS = ("320602", "320602", "320602", "320600", "320611", "320612", "310115
 TAX_TYPES = ("增值税", "企业所得税", "个人所得税", "城市维护建设税", "房产税")
 TAX_SHARES = (0.55, 0.25, 0.1, 0.06, 0.04)
 PARKS = ("崇川经济开发区", "南通创新区", "紫琅科技城", "市北高新区", "港闸临港产业园")
-BUILDINGS = ("中南城商务楼", "南通国际贸易中心", "文峰大世界写字楼", "金融汇大厦", "崇川科创大厦",
-             "南大街创意园")
-NAME_A = ("华", "通", "瑞", "恒", "泰", "鑫", "润", "锦", "盛", "嘉", "宏", "海", "江", "启", "新",
-          "天", "中", "德", "信", "博", "远", "安", "联", "汇", "创", "力", "金", "元", "明", "达")
-NAME_B = ("科", "源", "业", "和", "达", "成", "辰", "祥", "晟", "丰", "航", "宇", "峰", "诚", "越",
-          "星", "泽", "迈", "凯", "图")
-NAME_C = ("科技", "电子", "机械", "新材料", "智能装备", "贸易", "信息技术", "纺织", "医药",
-          "网络科技", "商务服务", "文化传媒", "供应链管理", "精密制造", "船舶配套", "物流")
+BUILDINGS = (
+    "中南城商务楼",
+    "南通国际贸易中心",
+    "文峰大世界写字楼",
+    "金融汇大厦",
+    "崇川科创大厦",
+    "南大街创意园",
+)
+NAME_A = (
+    "华",
+    "通",
+    "瑞",
+    "恒",
+    "泰",
+    "鑫",
+    "润",
+    "锦",
+    "盛",
+    "嘉",
+    "宏",
+    "海",
+    "江",
+    "启",
+    "新",
+    "天",
+    "中",
+    "德",
+    "信",
+    "博",
+    "远",
+    "安",
+    "联",
+    "汇",
+    "创",
+    "力",
+    "金",
+    "元",
+    "明",
+    "达",
+)
+NAME_B = (
+    "科",
+    "源",
+    "业",
+    "和",
+    "达",
+    "成",
+    "辰",
+    "祥",
+    "晟",
+    "丰",
+    "航",
+    "宇",
+    "峰",
+    "诚",
+    "越",
+    "星",
+    "泽",
+    "迈",
+    "凯",
+    "图",
+)
+NAME_C = (
+    "科技",
+    "电子",
+    "机械",
+    "新材料",
+    "智能装备",
+    "贸易",
+    "信息技术",
+    "纺织",
+    "医药",
+    "网络科技",
+    "商务服务",
+    "文化传媒",
+    "供应链管理",
+    "精密制造",
+    "船舶配套",
+    "物流",
+)
 NAME_D = ("有限公司", "股份有限公司", "有限责任公司")
 PROJECT_WHAT = {
-    INDUSTRIAL: ("智能制造基地", "新材料生产线", "高端装备产业园", "精密零部件项目",
-                 "新能源电池项目", "生物医药产业化项目", "船舶海工配套项目"),
-    SERVICE: ("总部经济项目", "数字经济产业园", "跨境电商中心", "金融科技中心", "服务外包基地",
-              "文化创意街区", "软件研发中心"),
+    INDUSTRIAL: (
+        "智能制造基地",
+        "新材料生产线",
+        "高端装备产业园",
+        "精密零部件项目",
+        "新能源电池项目",
+        "生物医药产业化项目",
+        "船舶海工配套项目",
+    ),
+    SERVICE: (
+        "总部经济项目",
+        "数字经济产业园",
+        "跨境电商中心",
+        "金融科技中心",
+        "服务外包基地",
+        "文化创意街区",
+        "软件研发中心",
+    ),
 }
 
 
@@ -133,8 +219,11 @@ class Project:
         return self.name
 
     def registered_at(self, d: date) -> bool:
-        return (self.in_registry and self.registered_on <= d
-                and (self.left_on is None or d < self.left_on))
+        return (
+            self.in_registry
+            and self.registered_on <= d
+            and (self.left_on is None or d < self.left_on)
+        )
 
     @property
     def clean(self) -> bool:
@@ -154,8 +243,10 @@ def credit_code(reg_area: str, serial: int, salt: int) -> str:
 
 
 def company_name(i: int) -> str:
-    return (f"南通{NAME_A[i % 30]}{NAME_B[(i // 30) % 20]}{NAME_C[(i // 600) % 16]}"
-            f"{NAME_D[(i // 7) % 3]}")
+    return (
+        f"南通{NAME_A[i % 30]}{NAME_B[(i // 30) % 20]}{NAME_C[(i // 600) % 16]}"
+        f"{NAME_D[(i // 7) % 3]}"
+    )
 
 
 @dataclass
@@ -198,12 +289,16 @@ class World:
     serial: int = 0  # project codes / project enterprises
 
     # --- plans -------------------------------------------------------------------------
-    def plan(self, industrial: bool, anchor: str, anchor_date: date,
-             frac: tuple[float, float] = (0.45, 0.9)) -> list[Milestone]:
+    def plan(
+        self,
+        industrial: bool,
+        anchor: str,
+        anchor_date: date,
+        frac: tuple[float, float] = (0.45, 0.9),
+    ) -> list[Milestone]:
         """Planned dates, every gap within its quota (定额) so no plan_exceeds_quota."""
         nodes: tuple[Node, ...] = self.refs.nodes_for(industrial)
-        gaps = [0] + [max(1, int(n.quota(industrial) * self.rng.uniform(*frac)))
-                      for n in nodes[1:]]
+        gaps = [0] + [max(1, int(n.quota(industrial) * self.rng.uniform(*frac))) for n in nodes[1:]]
         idx = next(i for i, n in enumerate(nodes) if n.node == anchor)
         dates: list[date] = [anchor_date] * len(nodes)
         for i in range(idx + 1, len(nodes)):
@@ -235,8 +330,7 @@ class World:
         cc = credit_code(REG_AREAS[s % len(REG_AREAS)], 5_000_000 + s, self.salt)
         return code, cc, company_name(s * 13 + 1)
 
-    def new_project(self, state: str, kind: str | None = None,
-                    accept=lambda p: True) -> Project:
+    def new_project(self, state: str, kind: str | None = None, accept=lambda p: True) -> Project:
         """A clean project in the given state as of as_of:
         pre_start, construction, completed (not yet producing) or production."""
         rng, a = self.rng, self.cal.as_of
@@ -276,9 +370,12 @@ class World:
         approved = next(m for m in nodes if m.node == APPROVAL)
         code, cc, company = self.next_code(approved.planned.year)
         ind = kind == INDUSTRIAL
-        industry = rng.choice(self.refs.manufacturing if ind else
-                              [i for i in self.refs.industries
-                               if i not in self.refs.manufacturing] or self.refs.industries)
+        industry = rng.choice(
+            self.refs.manufacturing
+            if ind
+            else [i for i in self.refs.industries if i not in self.refs.manufacturing]
+            or self.refs.industries
+        )
         what = rng.choice(PROJECT_WHAT[kind])
         invest = round(rng.uniform(10000, 150000 if ind else 60000), -2)
         carrier = rng.choice(PARKS if ind else BUILDINGS) if rng.random() < 0.85 else ""
@@ -352,15 +449,27 @@ class World:
             # Filing (备案) is the common route for enterprise investment; the rest are rarer.
             item = items[0] if len(items) == 1 or rng.random() < 0.7 else rng.choice(items[1:])
             if m.actual is not None:
-                out.append(Approval(p.code, p.name, p.credit_code, item,
-                                    m.actual - timedelta(days=rng.randint(5, 25)), m.actual, "准予",
-                                    p.investment))
+                out.append(
+                    Approval(
+                        p.code,
+                        p.name,
+                        p.credit_code,
+                        item,
+                        m.actual - timedelta(days=rng.randint(5, 25)),
+                        m.actual,
+                        "准予",
+                        p.investment,
+                    )
+                )
             elif first_open:
                 first_open = False
                 accepted = m.planned - timedelta(days=20)
                 if accepted <= c:
-                    out.append(Approval(p.code, p.name, p.credit_code, item, accepted, None, None,
-                                        p.investment))
+                    out.append(
+                        Approval(
+                            p.code, p.name, p.credit_code, item, accepted, None, None, p.investment
+                        )
+                    )
         return out
 
     def standalone_parcel(self, land_use: str, agreed_start: date, started: bool) -> Parcel:

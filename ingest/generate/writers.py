@@ -29,30 +29,40 @@ _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 XLSX_PARTS = {
-    "[Content_Types].xml": _XML + (
+    "[Content_Types].xml": _XML
+    + (
         '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
         'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
         f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
         f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_CT}.worksheet+xml"/>'
-        f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/></Types>'),
-    "_rels/.rels": _XML + (
+        f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/></Types>'
+    ),
+    "_rels/.rels": _XML
+    + (
         f'<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
-        f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
-    "xl/workbook.xml": _XML + (
+        f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/workbook.xml": _XML
+    + (
         f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
-        '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'),
-    "xl/_rels/workbook.xml.rels": _XML + (
+        '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": _XML
+    + (
         f'<Relationships xmlns="{_PKG_REL}">'
         f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
-        f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/></Relationships>'),
-    "xl/styles.xml": _XML + (
+        f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/></Relationships>'
+    ),
+    "xl/styles.xml": _XML
+    + (
         f'<styleSheet xmlns="{_MAIN}"><fonts count="1"><font><sz val="11"/>'
         '<name val="Calibri"/></font></fonts><fills count="1"><fill>'
         '<patternFill patternType="none"/></fill></fills><borders count="1"><border/></borders>'
         '<cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0"/>'
         '<xf numFmtId="14" applyNumberFormat="1"/></cellXfs><cellStyles count="1">'
-        '<cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'),
+        '<cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+    ),
 }
 
 
@@ -74,8 +84,9 @@ class XlsxSheet:
         self.path = path
         self.letters = _column_letters(ncols)
         self.rows = 0
-        self._tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".xml",
-                                                delete=False, dir=path.parent)
+        self._tmp = tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", suffix=".xml", delete=False, dir=path.parent
+        )
         self._tmp.write(_XML + f'<worksheet xmlns="{_MAIN}"><sheetData>')
 
     def append(self, values: list) -> None:
@@ -100,8 +111,10 @@ class XlsxSheet:
             with zipfile.ZipFile(self.path, "w", zipfile.ZIP_DEFLATED) as z:
                 for name, text in XLSX_PARTS.items():
                     z.writestr(self._info(name), text)
-                with open(self._tmp.name, "rb") as src, z.open(
-                        self._info("xl/worksheets/sheet1.xml"), "w", force_zip64=True) as dst:
+                with (
+                    open(self._tmp.name, "rb") as src,
+                    z.open(self._info("xl/worksheets/sheet1.xml"), "w", force_zip64=True) as dst,
+                ):
                     shutil.copyfileobj(src, dst, 1 << 20)
         finally:
             os.unlink(self._tmp.name)
@@ -119,8 +132,13 @@ class Special:
 
     __slots__ = ("row", "record", "status", "extra")
 
-    def __init__(self, row: tuple, record: dict | None = None, status: str | None = None,
-                 extra: dict | None = None):
+    def __init__(
+        self,
+        row: tuple,
+        record: dict | None = None,
+        status: str | None = None,
+        extra: dict | None = None,
+    ):
         self.row, self.record, self.status, self.extra = row, record, status, extra or {}
 
 
@@ -137,11 +155,16 @@ class Style:
     status_col: bool = False  # carries 状态 / record_status
 
     def describe(self) -> dict:
-        return {"format": self.fmt, "encoding": self.encoding if self.fmt == "csv" else None,
-                "headers": self.headers, "date_format": self.date_fmt,
-                "period_format": self.period_fmt, "thousands": self.thousands,
-                "shuffled": self.order is not None,
-                "extra_columns": [h for h, _ in self.extra]}
+        return {
+            "format": self.fmt,
+            "encoding": self.encoding if self.fmt == "csv" else None,
+            "headers": self.headers,
+            "date_format": self.date_fmt,
+            "period_format": self.period_fmt,
+            "thousands": self.thousands,
+            "shuffled": self.order is not None,
+            "extra_columns": [h for h, _ in self.extra],
+        }
 
 
 def fmt_date(d: date, how: str) -> str:
@@ -184,8 +207,9 @@ class FeedWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         if style.fmt == "csv":
             self._fh = open(path, "w", encoding=style.encoding, newline="")
-            self._csv = csv.writer(self._fh, lineterminator="\r\n" if style.encoding ==
-                                   "gb18030" else "\n")
+            self._csv = csv.writer(
+                self._fh, lineterminator="\r\n" if style.encoding == "gb18030" else "\n"
+            )
             self._csv.writerow(self.header)
         elif style.fmt == "jsonl":
             self._fh = open(path, "w", encoding="utf-8", newline="\n")

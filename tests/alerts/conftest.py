@@ -29,8 +29,9 @@ class Inbox:
     handler_messages: list[Received] = field(default_factory=list)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
-        msg = message_from_bytes(envelope.original_content or envelope.content,
-                                 policy=policy.default)
+        msg = message_from_bytes(
+            envelope.original_content or envelope.content, policy=policy.default
+        )
         self.handler_messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), msg))
         return "250 OK"
 

@@ -18,8 +18,11 @@ from tests.alerts.conftest import free_port
 from tests.checks import warehouse as w
 
 D0 = date(2026, 11, 2)
-TJJ, SWJ, ZRZY = "tjj@chongchuan.example.gov.cn", "swj@chongchuan.example.gov.cn", \
-    "zrzy@chongchuan.example.gov.cn"
+TJJ, SWJ, ZRZY = (
+    "tjj@chongchuan.example.gov.cn",
+    "swj@chongchuan.example.gov.cn",
+    "zrzy@chongchuan.example.gov.cn",
+)
 STREET_A_MAIL, STREET_B_MAIL = "hpq@chongchuan.example.gov.cn", "rg@chongchuan.example.gov.cn"
 
 
@@ -47,8 +50,9 @@ def _states(r) -> dict[str, str]:
 @pytest.fixture
 def world(settings, smtp_server):
     inbox, port = smtp_server
-    s = dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port,
-                            skip_empty_digests=True)
+    s = dataclasses.replace(
+        settings, smtp_host="127.0.0.1", smtp_port=port, skip_empty_digests=True
+    )
     conn = connect(s)
     w.load_ref(conn)
     w.create_marts(conn)
@@ -71,12 +75,23 @@ WARNINGS = [
 
 def test_routing_reminders_escalation_resolution(world):
     s, conn, inbox = world
-    w.add_gap(conn, "g-fai", "missing_fai_report", "tjj", D0, project_code=w.P1,
-              period=date(2026, 9, 1))
-    w.add_gap(conn, "g-tax", "missing_tax_record", "swj", D0, credit_code=w.C1,
-              period=date(2026, 9, 1))
-    w.add_rejected(conn, "row-1", "stats_fai", "tjj", D0, 7, "invalid_project_code",
-                   {"project_code": "2024-BAD"}, file_name="20261102.csv")
+    w.add_gap(
+        conn, "g-fai", "missing_fai_report", "tjj", D0, project_code=w.P1, period=date(2026, 9, 1)
+    )
+    w.add_gap(
+        conn, "g-tax", "missing_tax_record", "swj", D0, credit_code=w.C1, period=date(2026, 9, 1)
+    )
+    w.add_rejected(
+        conn,
+        "row-1",
+        "stats_fai",
+        "tjj",
+        D0,
+        7,
+        "invalid_project_code",
+        {"project_code": "2024-BAD"},
+        file_name="20261102.csv",
+    )
 
     lines, got = _night(s, conn, inbox, D0, WARNINGS)
     assert set(got) == {"tjj", "swj", "zrzy", w.STREET_A, w.STREET_B}, lines
@@ -135,13 +150,18 @@ def test_routing_reminders_escalation_resolution(world):
 
     # Recorded for audit: one alert per owner and night, its items with their states.
     with conn.cursor() as cur:
-        cur.execute("select count(*), count(distinct (run_date, owner_dept)),"
-                    " bool_and(status = 'sent' and channel = 'smtp') from alerts.alert")
+        cur.execute(
+            "select count(*), count(distinct (run_date, owner_dept)),"
+            " bool_and(status = 'sent' and channel = 'smtp') from alerts.alert"
+        )
         n, distinct, all_sent = cur.fetchone()
         assert n == distinct == 5 + 1 + 4 + 4 and all_sent
-        cur.execute("select a.owner_dept, i.state, i.escalated from alerts.alert_item i"
-                    " join alerts.alert a using (alert_id) where a.run_date = %s"
-                    " and i.item_id = 'g-fai'", (day14,))
+        cur.execute(
+            "select a.owner_dept, i.state, i.escalated from alerts.alert_item i"
+            " join alerts.alert a using (alert_id) where a.run_date = %s"
+            " and i.item_id = 'g-fai'",
+            (day14,),
+        )
         assert cur.fetchall() == [("tjj", "reminder", True)]
 
     # A warning no longer found resolves for its street only.
@@ -155,17 +175,24 @@ def test_routing_reminders_escalation_resolution(world):
 
 def test_waiver_suppresses_without_resolving(world):
     s, conn, inbox = world
-    w.add_gap(conn, "g-1", "missing_tax_record", "swj", D0, credit_code=w.C1,
-              period=date(2026, 9, 1))
-    w.add_gap(conn, "g-2", "missing_tax_record", "swj", D0, credit_code=w.C2,
-              period=date(2026, 9, 1))
+    w.add_gap(
+        conn, "g-1", "missing_tax_record", "swj", D0, credit_code=w.C1, period=date(2026, 9, 1)
+    )
+    w.add_gap(
+        conn, "g-2", "missing_tax_record", "swj", D0, credit_code=w.C2, period=date(2026, 9, 1)
+    )
     add_waiver(s, owner="swj", item_id="g-2", until=D0 + timedelta(days=2), reason="企业已注销")
     _, got = _night(s, conn, inbox, D0, [])
     assert _states(got["swj"]) == {"g-1": "今日新增"}
 
     # A waiver on a rule hides an item already sent, and it is not reported resolved.
-    add_waiver(s, owner=None, rule_id="missing_tax_record", until=D0 + timedelta(days=9),
-               reason="税务系统升级，数据延迟报送")
+    add_waiver(
+        s,
+        owner=None,
+        rule_id="missing_tax_record",
+        until=D0 + timedelta(days=9),
+        reason="税务系统升级，数据延迟报送",
+    )
     _, got = _night(s, conn, inbox, D0 + timedelta(days=7), [])
     assert got == {}
     assert len(list_waivers(s)) == 2
@@ -177,8 +204,9 @@ def test_waiver_suppresses_without_resolving(world):
 def test_failed_send_is_retried_once(world):
     s, conn, inbox = world
     port = s.smtp_port
-    w.add_gap(conn, "g-1", "missing_fai_report", "tjj", D0, project_code=w.P1,
-              period=date(2026, 9, 1))
+    w.add_gap(
+        conn, "g-1", "missing_fai_report", "tjj", D0, project_code=w.P1, period=date(2026, 9, 1)
+    )
     down = dataclasses.replace(s, smtp_port=free_port())  # nothing listens there
     w.set_warnings(conn, D0, [])
     lines = send_digests(down, D0)
@@ -192,8 +220,15 @@ def test_failed_send_is_retried_once(world):
     assert send_digests(down, D0)[0].startswith("FAILED")
 
     up = dataclasses.replace(s, smtp_port=port)
-    w.add_gap(conn, "g-2", "missing_fai_report", "tjj", D0 + timedelta(days=1),
-              project_code=w.P2, period=date(2026, 9, 1))
+    w.add_gap(
+        conn,
+        "g-2",
+        "missing_fai_report",
+        "tjj",
+        D0 + timedelta(days=1),
+        project_code=w.P2,
+        period=date(2026, 9, 1),
+    )
     lines = send_digests(up, D0 + timedelta(days=1))
     assert lines[0].startswith(f"retry {D0} tjj: delivered"), lines
     received = inbox.take()
@@ -205,8 +240,7 @@ def test_failed_send_is_retried_once(world):
     assert send_digests(up, D0 + timedelta(days=2)) == []
     assert inbox.take() == []
     with conn.cursor() as cur:
-        cur.execute("select count(*), count(*) filter (where success) from"
-                    " alerts.delivery_attempt")
+        cur.execute("select count(*), count(*) filter (where success) from alerts.delivery_attempt")
         assert cur.fetchone() == (4, 2)
 
 

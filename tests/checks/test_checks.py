@@ -29,33 +29,63 @@ def test_good_then_bad_data(settings):
     results = run_checks(settings, AS_OF)
     assert _failed(results) == {}
     suites = {r.suite for r in results}
-    assert {f"feed_{f}" for f in ("registry", "land", "tax", "milestones", "approvals",
-                                  "stats_fai", "stats_enterprise", "stats_gdp")} <= suites
+    assert {
+        f"feed_{f}"
+        for f in (
+            "registry",
+            "land",
+            "tax",
+            "milestones",
+            "approvals",
+            "stats_fai",
+            "stats_enterprise",
+            "stats_gdp",
+        )
+    } <= suites
     names = {r.check_name for r in results}
-    assert {"deliveries.latest_delivery_rows_tax", "deliveries.latest_delivery_rows_registry"} \
-        <= names
+    assert {
+        "deliveries.latest_delivery_rows_tax",
+        "deliveries.latest_delivery_rows_registry",
+    } <= names
     assert len([n for n in names if n.startswith("coverage.")]) == 7
     assert data_docs_index(settings).exists()
 
     w.load_staging(conn, bad=True)
     w.add_batches(conn, "tax", [(date(2026, 10, 20), 500)])
     for i in range(250):  # more than GX's default sample of 20 (and its cap of 200)
-        w.add_gap(conn, f"gap-{i}", "missing_fai_report", "tjj", AS_OF - timedelta(days=3),
-                  project_code=f"2024-320602-39-03-{i:06d}", period=date(2026, 10, 1))
-    w.add_gap(conn, "gap-old", "missing_fai_report", "tjj", AS_OF - timedelta(days=30),
-              project_code=w.P1, period=date(2026, 9, 1), resolved_on=AS_OF - timedelta(days=2))
+        w.add_gap(
+            conn,
+            f"gap-{i}",
+            "missing_fai_report",
+            "tjj",
+            AS_OF - timedelta(days=3),
+            project_code=f"2024-320602-39-03-{i:06d}",
+            period=date(2026, 10, 1),
+        )
+    w.add_gap(
+        conn,
+        "gap-old",
+        "missing_fai_report",
+        "tjj",
+        AS_OF - timedelta(days=30),
+        project_code=w.P1,
+        period=date(2026, 9, 1),
+        resolved_on=AS_OF - timedelta(days=2),
+    )
     results = run_checks(settings, AS_OF)
     failed = _failed(results)
     keys = {name: set(map(str, r.failing_keys)) for name, r in failed.items()}
     assert keys["feed_registry.expect_column_values_to_match_regex.project_code"] == {
-        "2024-3206-BAD"}
+        "2024-3206-BAD"
+    }
     assert "feed_registry.expect_column_values_to_be_in_set.street_code" in keys
     assert "feed_registry.expect_column_values_to_be_in_set.industry" in keys
     assert "feed_registry.expect_column_values_to_be_between.planned_investment" in keys
     assert keys["feed_land.expect_column_values_to_be_between.area_m2"] == {"Z-02"}
     assert keys["feed_milestones.expect_column_values_to_be_in_set.node"] == {f"{w.P2}|发射"}
     assert keys["feed_milestones.expect_column_values_to_be_between.actual_date"] == {
-        f"{w.P2}|发射"}
+        f"{w.P2}|发射"
+    }
     # Negative tax (a refund) is not a finding.
     assert not [n for n in failed if n.startswith("feed_tax")]
     band = failed["deliveries.latest_delivery_rows_tax"]
@@ -68,8 +98,9 @@ def test_good_then_bad_data(settings):
     assert len(stored) == len(results)
     assert len(stored[fai.check_name]["failing_keys"]) == 250
     with conn.cursor() as cur:
-        cur.execute("select count(distinct run_id) from quality.check_result where run_date = %s",
-                    (AS_OF,))
+        cur.execute(
+            "select count(distinct run_id) from quality.check_result where run_date = %s", (AS_OF,)
+        )
         assert cur.fetchone()[0] == 2  # both runs kept; the view shows the latest
     conn.close()
 

@@ -28,8 +28,9 @@ def load_ref(conn) -> None:
             with open(SEEDS / f"{name}.csv", encoding="utf-8") as fh:
                 rows = list(csv.reader(fh))
             header, body = rows[0], rows[1:]
-            cols = ", ".join(f"{c} {'integer' if c.startswith(('seq', 'quota')) else 'text'}"
-                             for c in header)
+            cols = ", ".join(
+                f"{c} {'integer' if c.startswith(('seq', 'quota')) else 'text'}" for c in header
+            )
             cur.execute(f"drop table if exists ref.{name}; create table ref.{name} ({cols})")
             body = [[v if v != "" else None for v in r] for r in body]
             execute_values(cur, f"insert into ref.{name} values %s", body)
@@ -64,40 +65,154 @@ def load_staging(conn, bad: bool = False) -> None:
     """Good staged data, or (bad=True) the same with one broken value per kind of check."""
     d = date
     registry = [
-        (P1, P1, "甲项目", C1, STREET_A, "先进制造", "工业", None, 50000, d(2025, 1, 1),
-         d(2026, 12, 31), d(2027, 3, 1), d(2024, 6, 1), 50),
-        (P2, P2, "乙项目", C2, STREET_B, "信息技术", "服务业", "科创园", 12000, d(2025, 3, 1),
-         d(2026, 6, 30), d(2026, 9, 1), d(2024, 7, 1), None),
+        (
+            P1,
+            P1,
+            "甲项目",
+            C1,
+            STREET_A,
+            "先进制造",
+            "工业",
+            None,
+            50000,
+            d(2025, 1, 1),
+            d(2026, 12, 31),
+            d(2027, 3, 1),
+            d(2024, 6, 1),
+            50,
+        ),
+        (
+            P2,
+            P2,
+            "乙项目",
+            C2,
+            STREET_B,
+            "信息技术",
+            "服务业",
+            "科创园",
+            12000,
+            d(2025, 3, 1),
+            d(2026, 6, 30),
+            d(2026, 9, 1),
+            d(2024, 7, 1),
+            None,
+        ),
     ]
-    land = [("Z-01", "Z-01", P1, C1, STREET_A, "工业", 20000, d(2024, 8, 1), 3000,
-             d(2024, 10, 1), d(2026, 10, 1), d(2024, 11, 1), None)]
-    tax = [(f"{C1}|2026-0{m}-01|增值税", C1, "甲公司", d(2026, m, 1), "增值税", 120000 - m,
-            d(2026, m, 15), STREET_A, None) for m in range(1, 10)]
-    tax.append((f"{C2}|2026-09-01|增值税", C2, "乙公司", d(2026, 9, 1), "增值税", -5000,
-                d(2026, 9, 18), STREET_B, None))  # a refund: negative is fine
-    approvals = [(f"{P1}|立项备案", P1, "甲项目", C1, "立项备案", d(2024, 5, 1), d(2024, 5, 20),
-                  "准予", 50000)]
+    land = [
+        (
+            "Z-01",
+            "Z-01",
+            P1,
+            C1,
+            STREET_A,
+            "工业",
+            20000,
+            d(2024, 8, 1),
+            3000,
+            d(2024, 10, 1),
+            d(2026, 10, 1),
+            d(2024, 11, 1),
+            None,
+        )
+    ]
+    tax = [
+        (
+            f"{C1}|2026-0{m}-01|增值税",
+            C1,
+            "甲公司",
+            d(2026, m, 1),
+            "增值税",
+            120000 - m,
+            d(2026, m, 15),
+            STREET_A,
+            None,
+        )
+        for m in range(1, 10)
+    ]
+    tax.append(
+        (
+            f"{C2}|2026-09-01|增值税",
+            C2,
+            "乙公司",
+            d(2026, 9, 1),
+            "增值税",
+            -5000,
+            d(2026, 9, 18),
+            STREET_B,
+            None,
+        )
+    )  # a refund: negative is fine
+    approvals = [
+        (
+            f"{P1}|立项备案",
+            P1,
+            "甲项目",
+            C1,
+            "立项备案",
+            d(2024, 5, 1),
+            d(2024, 5, 20),
+            "准予",
+            50000,
+        )
+    ]
     milestones = [(f"{P1}|开工", P1, "开工", d(2025, 1, 1), d(2025, 2, 1), d(2026, 11, 16), None)]
     fai = [(f"{P1}|2026-10-01", P1, d(2026, 10, 1), 800, 21000)]
     ent = [(f"{C1}|2026-10-01", C1, d(2026, 10, 1), 3000, 3200, "是")]
     gdp = [("2026-09-01", d(2026, 9, 1), 9_000_000, 2_000_000)]
     if bad:
-        registry.append(("2024-3206-BAD", "2024-3206-BAD", "坏项目", "BADCODE", "999999999",
-                         "未知产业", "工业", None, 0, None, None, None, d(2024, 1, 1), None))
-        land.append(("Z-02", "Z-02", None, C2, STREET_B, "工业", -5, d(2024, 8, 1), 10, None,
-                     None, None, None))
+        registry.append(
+            (
+                "2024-3206-BAD",
+                "2024-3206-BAD",
+                "坏项目",
+                "BADCODE",
+                "999999999",
+                "未知产业",
+                "工业",
+                None,
+                0,
+                None,
+                None,
+                None,
+                d(2024, 1, 1),
+                None,
+            )
+        )
+        land.append(
+            (
+                "Z-02",
+                "Z-02",
+                None,
+                C2,
+                STREET_B,
+                "工业",
+                -5,
+                d(2024, 8, 1),
+                10,
+                None,
+                None,
+                None,
+                None,
+            )
+        )
         milestones.append((f"{P2}|发射", P2, "发射", None, d(2030, 1, 1), d(2026, 11, 16), None))
     rows = {
-        "stg_registry__projects": registry, "stg_land__parcels": land, "stg_tax__payments": tax,
-        "stg_approvals__approvals": approvals, "stg_milestones__milestones": milestones,
-        "stg_stats_fai__reports": fai, "stg_stats_enterprise__reports": ent,
+        "stg_registry__projects": registry,
+        "stg_land__parcels": land,
+        "stg_tax__payments": tax,
+        "stg_approvals__approvals": approvals,
+        "stg_milestones__milestones": milestones,
+        "stg_stats_fai__reports": fai,
+        "stg_stats_enterprise__reports": ent,
         "stg_stats_gdp__quarters": gdp,
     }
     with conn.cursor() as cur:
         cur.execute("create schema if not exists staging")
         for table, ddl in STAGING_DDL.items():
-            cur.execute(f"drop table if exists staging.{table} cascade;"
-                        f" create table staging.{table} ({ddl})")
+            cur.execute(
+                f"drop table if exists staging.{table} cascade;"
+                f" create table staging.{table} ({ddl})"
+            )
             execute_values(cur, f"insert into staging.{table} values %s", rows[table])
     conn.commit()
 
@@ -120,46 +235,101 @@ def create_marts(conn) -> None:
     with conn.cursor() as cur:
         cur.execute("create schema if not exists marts")
         for table, ddl in MARTS_DDL.items():
-            cur.execute(f"drop table if exists marts.{table} cascade;"
-                        f" create table marts.{table} ({ddl})")
-        execute_values(cur, "insert into marts.dim_project values %s", [
-            (P1, "甲项目", STREET_A, True, True), (P2, "乙项目", STREET_B, True, True),
-            (P3, "丙项目", STREET_A, True, True),
-        ])
-        execute_values(cur, "insert into marts.fct_land_parcel values %s", [
-            ("Z-01", P1, STREET_A), ("Z-09", None, STREET_B),
-        ])
+            cur.execute(
+                f"drop table if exists marts.{table} cascade; create table marts.{table} ({ddl})"
+            )
+        execute_values(
+            cur,
+            "insert into marts.dim_project values %s",
+            [
+                (P1, "甲项目", STREET_A, True, True),
+                (P2, "乙项目", STREET_B, True, True),
+                (P3, "丙项目", STREET_A, True, True),
+            ],
+        )
+        execute_values(
+            cur,
+            "insert into marts.fct_land_parcel values %s",
+            [
+                ("Z-01", P1, STREET_A),
+                ("Z-09", None, STREET_B),
+            ],
+        )
     conn.commit()
 
 
-def add_gap(conn, gap_id: str, rule_id: str, owner: str, detected_on: date, *,
-            project_code: str | None = None, credit_code: str | None = None,
-            parcel_no: str | None = None, feed: str | None = None, period: date | None = None,
-            resolved_on: date | None = None, street_code: str | None = None) -> None:
+def add_gap(
+    conn,
+    gap_id: str,
+    rule_id: str,
+    owner: str,
+    detected_on: date,
+    *,
+    project_code: str | None = None,
+    credit_code: str | None = None,
+    parcel_no: str | None = None,
+    feed: str | None = None,
+    period: date | None = None,
+    resolved_on: date | None = None,
+    street_code: str | None = None,
+) -> None:
     with conn.cursor() as cur:
         cur.execute(
             "insert into marts.fct_coverage_gap values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
             " %s, %s, null)",
-            (gap_id, rule_id, owner, street_code, project_code, credit_code, parcel_no, feed,
-             period, detected_on, "resolved" if resolved_on else "open", resolved_on),
+            (
+                gap_id,
+                rule_id,
+                owner,
+                street_code,
+                project_code,
+                credit_code,
+                parcel_no,
+                feed,
+                period,
+                detected_on,
+                "resolved" if resolved_on else "open",
+                resolved_on,
+            ),
         )
     conn.commit()
 
 
 def resolve_gap(conn, gap_id: str, on: date) -> None:
     with conn.cursor() as cur:
-        cur.execute("update marts.fct_coverage_gap set status = 'resolved', resolved_on = %s"
-                    " where gap_id = %s", (on, gap_id))
+        cur.execute(
+            "update marts.fct_coverage_gap set status = 'resolved', resolved_on = %s"
+            " where gap_id = %s",
+            (on, gap_id),
+        )
     conn.commit()
 
 
-def add_rejected(conn, key: str, feed: str, owner: str, received_on: date, line_no: int | None,
-                 reason: str, raw: dict, file_name: str = "20261124.csv") -> None:
+def add_rejected(
+    conn,
+    key: str,
+    feed: str,
+    owner: str,
+    received_on: date,
+    line_no: int | None,
+    reason: str,
+    raw: dict,
+    file_name: str = "20261124.csv",
+) -> None:
     with conn.cursor() as cur:
         cur.execute(
             "insert into marts.fct_rejected_row values (%s, %s, 1, %s, %s, %s, %s, %s, %s, %s)",
-            (key, feed, f"{feed}/{file_name}", line_no, reason, f"bad {reason}", Json(raw), owner,
-             received_on),
+            (
+                key,
+                feed,
+                f"{feed}/{file_name}",
+                line_no,
+                reason,
+                f"bad {reason}",
+                Json(raw),
+                owner,
+                received_on,
+            ),
         )
     conn.commit()
 
@@ -170,8 +340,11 @@ def set_warnings(conn, as_of: date, rows: list[tuple]) -> None:
     with conn.cursor() as cur:
         cur.execute("delete from marts.fct_project_warning")
         if rows:
-            execute_values(cur, "insert into marts.fct_project_warning values %s",
-                           [(p, z, r, g, dd, f"{r} {dd}天", as_of) for p, z, r, g, dd in rows])
+            execute_values(
+                cur,
+                "insert into marts.fct_project_warning values %s",
+                [(p, z, r, g, dd, f"{r} {dd}天", as_of) for p, z, r, g, dd in rows],
+            )
     conn.commit()
 
 

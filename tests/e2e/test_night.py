@@ -62,26 +62,46 @@ def test_the_night_runs_every_step(night):
 def test_every_injected_gap_is_found_and_no_other(night):
     settings, _, expected, _ = night
     found = rows(settings, "select * from marts.fct_coverage_gap where status = 'open'")
-    missing = [w for w in expected["gaps"]
-               if not any(g["rule_id"] == w["rule_id"] and _matches(w, g, SUBJECT) for g in found)]
-    extra = [g for g in found
-             if not any(g["rule_id"] == w["rule_id"] and _matches(w, g, SUBJECT)
-                        for w in expected["gaps"])]
+    missing = [
+        w
+        for w in expected["gaps"]
+        if not any(g["rule_id"] == w["rule_id"] and _matches(w, g, SUBJECT) for g in found)
+    ]
+    extra = [
+        g
+        for g in found
+        if not any(
+            g["rule_id"] == w["rule_id"] and _matches(w, g, SUBJECT) for w in expected["gaps"]
+        )
+    ]
     assert not missing, f"injected gaps not found: {missing}"
-    assert not extra, f"gaps on clean subjects: {[{k: _norm(g[k]) for k in ('rule_id', *SUBJECT)} for g in extra]}"
+    assert not extra, (
+        "gaps on clean subjects: "
+        f"{[{k: _norm(g[k]) for k in ('rule_id', *SUBJECT)} for g in extra]}"
+    )
 
 
 def test_every_injected_warning_is_graded_and_clean_projects_have_none(night):
     settings, _, expected, _ = night
     found = rows(settings, "select * from marts.fct_project_warning")
     keys = ("project_code", "parcel_no", "grade")
-    missing = [w for w in expected["warnings"]
-               if not any(g["rule_id"] == w["rule_id"] and _matches(w, g, keys) for g in found)]
-    extra = [g for g in found
-             if not any(g["rule_id"] == w["rule_id"] and _matches(w, g, keys)
-                        for w in expected["warnings"])]
+    missing = [
+        w
+        for w in expected["warnings"]
+        if not any(g["rule_id"] == w["rule_id"] and _matches(w, g, keys) for g in found)
+    ]
+    extra = [
+        g
+        for g in found
+        if not any(
+            g["rule_id"] == w["rule_id"] and _matches(w, g, keys) for w in expected["warnings"]
+        )
+    ]
     assert not missing, f"injected warnings not found: {missing}"
-    assert not extra, f"warnings on clean projects: {[(g['rule_id'], g['project_code'], g['parcel_no'], g['grade']) for g in extra]}"
+    assert not extra, (
+        "warnings on clean projects: "
+        f"{[(g['rule_id'], g['project_code'], g['parcel_no'], g['grade']) for g in extra]}"
+    )
 
 
 def test_negative_cases_raise_nothing(night):
@@ -89,30 +109,45 @@ def test_negative_cases_raise_nothing(night):
     gaps = rows(settings, "select * from marts.fct_coverage_gap where status = 'open'")
     warnings = rows(settings, "select * from marts.fct_project_warning")
     for case in expected["negatives"]:
-        hits = [g for g in gaps + warnings if g["rule_id"] == case["rule_id"]
-                and _matches(case, g, ("project_code", "credit_code", "parcel_no"))]
+        hits = [
+            g
+            for g in gaps + warnings
+            if g["rule_id"] == case["rule_id"]
+            and _matches(case, g, ("project_code", "credit_code", "parcel_no"))
+        ]
         assert not hits, f"{case['case']}: {case['note']}"
 
 
 def test_quarantine_and_file_ledger_match_what_was_injected(night):
     settings, _, expected, _ = night
     rejected = rows(settings, "select feed, file_name, line_no, reason from marts.fct_rejected_row")
-    got = {(r["file_name"], r["line_no"], r["reason"]) for r in rejected if r["reason"] != "rejected_file"}
+    got = {
+        (r["file_name"], r["line_no"], r["reason"])
+        for r in rejected
+        if r["reason"] != "rejected_file"
+    }
     want = {(q["file"], q["line_no"], q["reason"]) for q in expected["quarantine"]}
     assert got == want
     files = {r["file_name"] for r in rejected if r["reason"] == "rejected_file"}
     assert files == {f["file"] for f in expected["rejected_files"]}
     batches = rows(settings, "select file_name, status from marts.fct_batch")
     assert {b["file_name"] for b in batches if b["status"] == "duplicate"} == {
-        f["file"] for f in expected["duplicate_files"]}
+        f["file"] for f in expected["duplicate_files"]
+    }
     for must in expected["must_load"]:
-        assert (must["file"], must["line_no"]) not in {(r["file_name"], r["line_no"]) for r in rejected}
+        assert (must["file"], must["line_no"]) not in {
+            (r["file_name"], r["line_no"]) for r in rejected
+        }
 
 
 def test_relocated_enterprises_are_flagged(night):
     settings, _, expected, _ = night
-    flagged = {r["project_code"] for r in rows(
-        settings, "select project_code from marts.kpi_project where relocated_not_new")}
+    flagged = {
+        r["project_code"]
+        for r in rows(
+            settings, "select project_code from marts.kpi_project where relocated_not_new"
+        )
+    }
     assert set(expected["relocated_not_new"]) <= flagged
     assert not flagged & set(expected["not_relocated"])
 
@@ -123,10 +158,19 @@ def _fingerprint(settings) -> dict[str, str]:
     out = {}
     queries = {
         "open gaps": "select rule_id, project_code, credit_code, parcel_no, period, feed "
-                     "from marts.fct_coverage_gap where status = 'open'",
-        **{t: f"select * from marts.{t}" for t in (
-            "fct_project_warning", "kpi_project", "kpi_district", "dim_project",
-            "fct_milestone", "fct_project_month", "fct_land_parcel")},
+        "from marts.fct_coverage_gap where status = 'open'",
+        **{
+            t: f"select * from marts.{t}"
+            for t in (
+                "fct_project_warning",
+                "kpi_project",
+                "kpi_district",
+                "dim_project",
+                "fct_milestone",
+                "fct_project_month",
+                "fct_land_parcel",
+            )
+        },
     }
     for table, query in queries.items():
         data = rows(settings, query)
@@ -160,11 +204,18 @@ def test_generated_corrections_retractions_and_leavers_are_events(night):
     events = expected["events"]
 
     def history(feed: str, key: str) -> list[dict]:
-        return rows(settings, "select op, data, delivered_on from ledger.event "
-                              "where feed = %s and natural_key = %s order by event_id", feed, key)
+        return rows(
+            settings,
+            "select op, data, delivered_on from ledger.event "
+            "where feed = %s and natural_key = %s order by event_id",
+            feed,
+            key,
+        )
 
     for fix in events["corrections"]:
-        versions = [e["data"][fix["field"]] for e in history(fix["feed"], fix["key"]) if e["op"] == "upsert"]
+        versions = [
+            e["data"][fix["field"]] for e in history(fix["feed"], fix["key"]) if e["op"] == "upsert"
+        ]
         assert fix["new"] in versions and versions.index(fix["new"]) > 0, fix
     for void in events["retractions"]:
         ops = history(void["feed"], void["key"])
@@ -177,8 +228,11 @@ def test_generated_corrections_retractions_and_leavers_are_events(night):
     for same in events["resent_unchanged"]:
         assert len(history(same["feed"], same["key"])) == 1, same
     # Weekly registry snapshots re-send every project: only real changes become events.
-    [counts] = rows(settings, "select count(distinct natural_key) as projects, count(*) as upserts "
-                              "from ledger.event where feed = 'registry' and op = 'upsert'")
+    [counts] = rows(
+        settings,
+        "select count(distinct natural_key) as projects, count(*) as upserts "
+        "from ledger.event where feed = 'registry' and op = 'upsert'",
+    )
     assert counts["upserts"] < counts["projects"] * 1.5, counts
 
 
@@ -188,8 +242,9 @@ def _as_role(settings, role: str):
     from ingest.db import url_parts
 
     parts = url_parts(settings.database_url)
-    return psycopg2.connect(host=parts["host"], port=parts["port"], dbname=parts["dbname"],
-                            user=role)
+    return psycopg2.connect(
+        host=parts["host"], port=parts["port"], dbname=parts["dbname"], user=role
+    )
 
 
 def test_bi_role_sees_marts_and_nothing_else(night):
@@ -211,17 +266,48 @@ def test_bi_role_sees_marts_and_nothing_else(night):
 
 def test_a_street_role_sees_only_its_own_streets_rows(night):
     settings = night[0]
-    [busiest] = rows(settings, "select street_code from marts.dim_project where is_current "
-                               "group by 1 order by count(*) desc limit 1")
+    [busiest] = rows(
+        settings,
+        "select street_code from marts.dim_project where is_current "
+        "group by 1 order by count(*) desc limit 1",
+    )
     street = busiest["street_code"]
     conn = _as_role(settings, f"street_{street}")
     with conn.cursor() as cur:
         for table in ("dim_project", "fct_coverage_gap", "fct_land_parcel"):
-            cur.execute(f"select count(*), count(*) filter (where street_code = %s) "
-                        f"from marts.{table}", (street,))
+            cur.execute(
+                f"select count(*), count(*) filter (where street_code = %s) from marts.{table}",
+                (street,),
+            )
             total, own = cur.fetchone()
             assert total == own, table
         cur.execute("select count(*) from marts.dim_project")
-        assert cur.fetchone()[0] == len(rows(settings, "select 1 from marts.dim_project "
-                                                       "where street_code = %s", street)) > 0
+        assert (
+            cur.fetchone()[0]
+            == len(rows(settings, "select 1 from marts.dim_project where street_code = %s", street))
+            > 0
+        )
     conn.close()
+
+
+def test_dbt_docs_generate_describes_every_published_column(night):
+    from ingest.dbt_runner import run_dbt
+
+    settings = night[0]
+    result = run_dbt(settings, ["docs", "generate"], DEMO_AS_OF)
+    assert result.success, result.error
+    catalog = json.loads((settings.dbt_project_dir / "target" / "catalog.json").read_text())
+    fct = catalog["nodes"]["model.projledger.fct_coverage_gap"]
+    assert fct["metadata"]["comment"], "table comment missing"
+    undocumented = [c for c, v in fct["columns"].items() if not v.get("comment")]
+    assert not undocumented
+    comments = rows(
+        settings,
+        """
+        select c.relname, a.attname from pg_attribute as a
+        join pg_class as c on c.oid = a.attrelid
+        join pg_namespace as n on n.oid = c.relnamespace
+        where n.nspname = 'marts' and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped
+          and col_description(c.oid, a.attnum) is null""",
+    )
+    assert not comments, f"marts columns without a comment: {comments}"

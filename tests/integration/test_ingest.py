@@ -12,11 +12,41 @@ from ingest.identifiers import CREDIT_ALPHABET, credit_check_char
 from ingest.load import ingest_inbox
 from tests.integration.feedfiles import credit, write_csv, write_jsonl, write_xlsx
 
-TAX_ZH = ["纳税人识别号", "纳税人名称", "税款所属期", "税种", "实缴税额(元)", "入库日期", "所属街道", "载体"]
-TAX_EN = ["credit_code", "taxpayer_name", "period", "tax_type", "amount_yuan", "paid_on",
-          "street_code", "carrier"]
-REG_ZH = ["项目代码", "项目名称", "建设单位统一社会信用代码", "所属街道", "产业类别", "项目类型", "载体",
-          "计划总投资", "计划开工日期", "计划竣工日期", "计划投产日期", "入库日期", "承诺亩均税收"]
+TAX_ZH = [
+    "纳税人识别号",
+    "纳税人名称",
+    "税款所属期",
+    "税种",
+    "实缴税额(元)",
+    "入库日期",
+    "所属街道",
+    "载体",
+]
+TAX_EN = [
+    "credit_code",
+    "taxpayer_name",
+    "period",
+    "tax_type",
+    "amount_yuan",
+    "paid_on",
+    "street_code",
+    "carrier",
+]
+REG_ZH = [
+    "项目代码",
+    "项目名称",
+    "建设单位统一社会信用代码",
+    "所属街道",
+    "产业类别",
+    "项目类型",
+    "载体",
+    "计划总投资",
+    "计划开工日期",
+    "计划竣工日期",
+    "计划投产日期",
+    "入库日期",
+    "承诺亩均税收",
+]
 STREET = "320602001"
 
 
@@ -29,17 +59,50 @@ def q(conn, sql, *params):
 
 
 def reg_row(code: str, name: str = "智能装备项目", invest: str = "52,000", **over) -> list:
-    row = dict(zip(REG_ZH, [code, name, credit(1), STREET, "先进制造", "工业", "紫琅科技园", invest,
-                            "2025-03-01", "2026/12/31", "2027年3月1日", "20250115", "30"], strict=True))
+    row = dict(
+        zip(
+            REG_ZH,
+            [
+                code,
+                name,
+                credit(1),
+                STREET,
+                "先进制造",
+                "工业",
+                "紫琅科技园",
+                invest,
+                "2025-03-01",
+                "2026/12/31",
+                "2027年3月1日",
+                "20250115",
+                "30",
+            ],
+            strict=True,
+        )
+    )
     row.update(over)
     return list(row.values())
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk"])
 def test_csv_in_every_encoding_with_chinese_headers(conn, tmp_path, encoding):
-    write_csv(tmp_path / "tax" / "20261020.csv", TAX_ZH,
-              [[credit(1), "南通星河精密制造有限公司", "2026年9月", "增值税", "1,234,567.89",
-                "2026/10/15", STREET, "紫琅科技园"]], encoding=encoding)
+    write_csv(
+        tmp_path / "tax" / "20261020.csv",
+        TAX_ZH,
+        [
+            [
+                credit(1),
+                "南通星河精密制造有限公司",
+                "2026年9月",
+                "增值税",
+                "1,234,567.89",
+                "2026/10/15",
+                STREET,
+                "紫琅科技园",
+            ]
+        ],
+        encoding=encoding,
+    )
     [result] = ingest_inbox(conn, tmp_path)
     assert (result.status, result.rows_loaded, result.events_added) == ("loaded", 1, 1)
     [(data, raw)] = q(conn, "select data, raw from ledger.event")
@@ -66,17 +129,29 @@ def test_xlsx_with_date_cells_serials_and_shuffled_columns(conn, tmp_path):
 
 
 def test_jsonl_with_english_keys_and_an_unknown_column_kept(conn, tmp_path):
-    write_jsonl(tmp_path / "approvals" / "20261020.jsonl", [
-        {"project_code": "2024-320602-39-03-000417", "project_name": "智能装备项目",
-         "credit_code": credit(1), "item": "立项备案", "accepted_on": "2026-10-01",
-         "decided_on": "20261010", "result": "准予", "total_investment": 52000,
-         "window_clerk": "张三"},
-    ])
+    write_jsonl(
+        tmp_path / "approvals" / "20261020.jsonl",
+        [
+            {
+                "project_code": "2024-320602-39-03-000417",
+                "project_name": "智能装备项目",
+                "credit_code": credit(1),
+                "item": "立项备案",
+                "accepted_on": "2026-10-01",
+                "decided_on": "20261010",
+                "result": "准予",
+                "total_investment": 52000,
+                "window_clerk": "张三",
+            },
+        ],
+    )
     [result] = ingest_inbox(conn, tmp_path)
     assert result.status == "loaded"
     [(key, data, raw, line, header)] = q(
-        conn, "select natural_key, data, raw, line_no, b.header from ledger.event "
-              "join ledger.batch as b using (batch_id)")
+        conn,
+        "select natural_key, data, raw, line_no, b.header from ledger.event "
+        "join ledger.batch as b using (batch_id)",
+    )
     assert key == "2024-320602-39-03-000417|立项备案"
     assert data["decided_on"] == "2026-10-10" and line == 1
     assert dict(zip(header, raw, strict=True))["window_clerk"] == "张三"
@@ -86,25 +161,30 @@ def test_every_quarantine_reason_with_its_line_and_raw_values(conn, tmp_path):
     ok = "2024-320602-39-03-000417"
     exception = "91350203M0001QAY9B"
     rows = [
-        reg_row(ok),                                                        # line 2
+        reg_row(ok),  # line 2
         reg_row("2024-320602-39-03-000418", 建设单位统一社会信用代码=exception),  # 3: exception
         reg_row("2024-320602-39-03-000419", 建设单位统一社会信用代码="91320602MA0000001X"),
-        reg_row("2024-32060-39-03-000420"),                                  # 5
-        reg_row("2024-320602-39-03-000421", 计划开工日期="2025-02-30"),          # 6
-        reg_row("2024-320602-39-03-000422", invest="5千万"),                  # 7
-        reg_row("2024-320602-39-03-000423", 项目名称=""),                       # 8
-        reg_row("2024-320602-39-03-000424", 所属街道="320602099"),              # 9
-        reg_row("2024-320602-39-03-000425", 产业类别="房地产"),                  # 10
-        reg_row("2024-320602-39-03-000426", invest="0"),                      # 11
+        reg_row("2024-32060-39-03-000420"),  # 5
+        reg_row("2024-320602-39-03-000421", 计划开工日期="2025-02-30"),  # 6
+        reg_row("2024-320602-39-03-000422", invest="5千万"),  # 7
+        reg_row("2024-320602-39-03-000423", 项目名称=""),  # 8
+        reg_row("2024-320602-39-03-000424", 所属街道="320602099"),  # 9
+        reg_row("2024-320602-39-03-000425", 产业类别="房地产"),  # 10
+        reg_row("2024-320602-39-03-000426", invest="0"),  # 11
     ]
     write_csv(tmp_path / "registry" / "20261019.csv", REG_ZH, rows, encoding="gb18030")
     [result] = ingest_inbox(conn, tmp_path)
     assert (result.rows_total, result.rows_loaded, result.rows_rejected) == (10, 2, 8)
     found = q(conn, "select line_no, reason, raw->>'项目代码' from ledger.rejected_row order by 1")
     assert [(line, reason) for line, reason, _ in found] == [
-        (4, "invalid_credit_code"), (5, "invalid_project_code"), (6, "invalid_date"),
-        (7, "invalid_number"), (8, "missing_required"), (9, "unknown_street"),
-        (10, "unknown_code_value"), (11, "invalid_number"),
+        (4, "invalid_credit_code"),
+        (5, "invalid_project_code"),
+        (6, "invalid_date"),
+        (7, "invalid_number"),
+        (8, "missing_required"),
+        (9, "unknown_street"),
+        (10, "unknown_code_value"),
+        (11, "invalid_number"),
     ]
     assert found[0][2] == "2024-320602-39-03-000419"
     [(detail,)] = q(conn, "select detail from ledger.rejected_row where line_no = 6")
@@ -112,7 +192,11 @@ def test_every_quarantine_reason_with_its_line_and_raw_values(conn, tmp_path):
 
 
 def test_file_missing_a_required_header_is_rejected_whole(conn, tmp_path):
-    write_csv(tmp_path / "tax" / "20261020.csv", TAX_ZH[1:], [["甲", "2026-09", "增值税", "1", "", STREET, ""]])
+    write_csv(
+        tmp_path / "tax" / "20261020.csv",
+        TAX_ZH[1:],
+        [["甲", "2026-09", "增值税", "1", "", STREET, ""]],
+    )
     [result] = ingest_inbox(conn, tmp_path)
     assert result.status == "rejected" and result.reason == "missing_header"
     assert q(conn, "select count(*) from ledger.event") == [(0,)]
@@ -134,10 +218,15 @@ def test_same_file_twice_loads_once_and_a_rerun_is_a_no_op(conn, tmp_path):
     (tmp_path / "tax" / "20261020_2.csv").write_bytes(first.read_bytes())
     results = ingest_inbox(conn, tmp_path)
     assert [r.status for r in results] == ["loaded", "duplicate"]
-    before = q(conn, "select (select count(*) from ledger.event), (select count(*) from ledger.batch)")
+    before = q(
+        conn, "select (select count(*) from ledger.event), (select count(*) from ledger.batch)"
+    )
     again = ingest_inbox(conn, tmp_path)
     assert {r.status for r in again} == {"skipped"}
-    assert q(conn, "select (select count(*) from ledger.event), (select count(*) from ledger.batch)") == before
+    assert (
+        q(conn, "select (select count(*) from ledger.event), (select count(*) from ledger.batch)")
+        == before
+    )
     assert before == [(5, 2)]
 
 
@@ -146,18 +235,33 @@ def test_unchanged_row_adds_nothing_a_change_is_a_correction_and_void_retracts(c
         write_csv(tmp_path / "tax" / f"{day}.csv", TAX_ZH + ["状态"], rows)
 
     a, b = credit(1), credit(2)
-    tax_file("20261020", [[a, "甲", "2026-09", "增值税", "100", "", STREET, "", ""],
-                          [b, "乙", "2026-09", "增值税", "200", "", STREET, "", ""]])
-    tax_file("20261021", [[a, "甲", "2026-09", "增值税", "100", "", STREET, "", ""],   # unchanged
-                          [b, "乙", "2026-09", "增值税", "250", "", STREET, "", ""]])   # corrected
+    tax_file(
+        "20261020",
+        [
+            [a, "甲", "2026-09", "增值税", "100", "", STREET, "", ""],
+            [b, "乙", "2026-09", "增值税", "200", "", STREET, "", ""],
+        ],
+    )
+    tax_file(
+        "20261021",
+        [
+            [a, "甲", "2026-09", "增值税", "100", "", STREET, "", ""],  # unchanged
+            [b, "乙", "2026-09", "增值税", "250", "", STREET, "", ""],
+        ],
+    )  # corrected
     tax_file("20261022", [[a, "甲", "2026-09", "增值税", "", "", STREET, "", "作废"]])  # void
     results = ingest_inbox(conn, tmp_path)
     assert [r.events_added for r in results] == [2, 1, 1]
-    history = q(conn, "select natural_key, op, data->>'amount_yuan', delivered_on::text "
-                      "from ledger.event order by event_id")
+    history = q(
+        conn,
+        "select natural_key, op, data->>'amount_yuan', delivered_on::text "
+        "from ledger.event order by event_id",
+    )
     assert [(op, amount, d) for _, op, amount, d in history] == [
-        ("upsert", "100", "2026-10-20"), ("upsert", "200", "2026-10-20"),
-        ("upsert", "250", "2026-10-21"), ("retract", None, "2026-10-22"),
+        ("upsert", "100", "2026-10-20"),
+        ("upsert", "200", "2026-10-20"),
+        ("upsert", "250", "2026-10-21"),
+        ("retract", None, "2026-10-22"),
     ]
 
 
@@ -168,24 +272,41 @@ def test_registry_snapshot_diff_emits_left_registry(conn, tmp_path):
     write_csv(tmp_path / "registry" / "20261026.csv", REG_ZH, [reg_row(one), reg_row(two)])
     results = ingest_inbox(conn, tmp_path)
     assert [r.events_added for r in results] == [2, 1, 1]
-    ops = q(conn, "select natural_key, op, delivered_on::text from ledger.event "
-                  "where natural_key = %s order by event_id", two)
+    ops = q(
+        conn,
+        "select natural_key, op, delivered_on::text from ledger.event "
+        "where natural_key = %s order by event_id",
+        two,
+    )
     assert [(op, d) for _, op, d in ops] == [
-        ("upsert", "2026-10-12"), ("leave", "2026-10-19"), ("upsert", "2026-10-26")]
+        ("upsert", "2026-10-12"),
+        ("leave", "2026-10-19"),
+        ("upsert", "2026-10-26"),
+    ]
 
 
 def test_a_quarantined_row_does_not_make_its_project_leave_the_registry(conn, tmp_path):
     one = "2024-320602-39-03-000001"
     write_csv(tmp_path / "registry" / "20261012.csv", REG_ZH, [reg_row(one)])
-    write_csv(tmp_path / "registry" / "20261019.csv", REG_ZH, [reg_row(one, 计划开工日期="2025-13-01")])
+    write_csv(
+        tmp_path / "registry" / "20261019.csv", REG_ZH, [reg_row(one, 计划开工日期="2025-13-01")]
+    )
     ingest_inbox(conn, tmp_path)
     assert q(conn, "select op from ledger.event order by event_id") == [("upsert",)]
 
 
 def test_as_of_read_by_delivery_date(conn, tmp_path):
     a = credit(1)
-    write_csv(tmp_path / "tax" / "20261020.csv", TAX_EN, [[a, "甲", "2026-09", "增值税", "100", "", STREET, ""]])
-    write_csv(tmp_path / "tax" / "20261105.csv", TAX_EN, [[a, "甲", "2026-09", "增值税", "90", "", STREET, ""]])
+    write_csv(
+        tmp_path / "tax" / "20261020.csv",
+        TAX_EN,
+        [[a, "甲", "2026-09", "增值税", "100", "", STREET, ""]],
+    )
+    write_csv(
+        tmp_path / "tax" / "20261105.csv",
+        TAX_EN,
+        [[a, "甲", "2026-09", "增值税", "90", "", STREET, ""]],
+    )
     ingest_inbox(conn, tmp_path)
     as_of = """select data->>'amount_yuan' from (
                  select distinct on (natural_key) data, op from ledger.event
@@ -202,20 +323,27 @@ def test_ragged_rows_load_through_the_fallback_reader(conn, tmp_path):
     path.write_text(
         ",".join(TAX_EN) + "\n"
         f"{credit(1)},甲,2026-09,增值税,100,,{STREET},\n"
-        f"{credit(2)},乙,2026-09,增值税,100\n"                      # short: padded with blanks
-        f"{credit(3)},丙,2026-09,增值税,100,,{STREET},园区,多余\n"     # long: surplus kept in raw
+        f"{credit(2)},乙,2026-09,增值税,100\n"  # short: padded with blanks
+        f"{credit(3)},丙,2026-09,增值税,100,,{STREET},园区,多余\n"  # long: surplus kept in raw
     )
     [result] = ingest_inbox(conn, tmp_path)
     assert (result.rows_total, result.rows_loaded) == (3, 3)
     [(raw,)] = q(conn, "select raw from ledger.event where line_no = 4")
-    assert raw[len(TAX_EN):] == ["多余"]
+    assert raw[len(TAX_EN) :] == ["多余"]
 
 
 def test_event_store_is_append_only(conn, tmp_path):
-    write_csv(tmp_path / "tax" / "20261020.csv", TAX_EN, [[credit(1), "甲", "2026-09", "增值税", "1", "", STREET, ""]])
+    write_csv(
+        tmp_path / "tax" / "20261020.csv",
+        TAX_EN,
+        [[credit(1), "甲", "2026-09", "增值税", "1", "", STREET, ""]],
+    )
     ingest_inbox(conn, tmp_path)
-    for statement in ("update ledger.event set op = 'retract'", "delete from ledger.batch",
-                      "truncate ledger.rejected_row"):
+    for statement in (
+        "update ledger.event set op = 'retract'",
+        "delete from ledger.batch",
+        "truncate ledger.rejected_row",
+    ):
         with pytest.raises(Exception, match="append-only"), conn.cursor() as cur:
             cur.execute(statement)
         conn.rollback()
@@ -226,7 +354,9 @@ def test_sql_credit_check_agrees_with_the_reference_implementation(conn):
     codes = []
     for i in range(2000):
         first17 = "".join(rng.choice(CREDIT_ALPHABET) for _ in range(17))
-        codes.append(first17 + (credit_check_char(first17) if i % 2 else rng.choice(CREDIT_ALPHABET)))
+        codes.append(
+            first17 + (credit_check_char(first17) if i % 2 else rng.choice(CREDIT_ALPHABET))
+        )
     from ingest.identifiers import credit_code_ok
 
     sql_ok = dict(q(conn, "select c, ledger.credit_code_ok(c) from unnest(%s::text[]) as c", codes))

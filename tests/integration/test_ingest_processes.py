@@ -25,14 +25,20 @@ def big_tax_file(inbox: Path, day: str = "20261020", rows: int = ROWS) -> Path:
     with open(path, "w", encoding="gb18030") as fh:
         fh.write("纳税人识别号,纳税人名称,税款所属期,税种,实缴税额(元),入库日期,所属街道,载体\n")
         for i in range(rows):
-            fh.write(f"{codes[i % 1000]},企业{i},2026-09,税种{i // 1000},{i}.5,2026-10-15,320602001,\n")
+            fh.write(
+                f"{codes[i % 1000]},企业{i},2026-09,税种{i // 1000},{i}.5,2026-10-15,320602001,\n"
+            )
     return path
 
 
 def start_ingest(inbox: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "ingest.cli", "ingest", "--inbox", str(inbox)],
-        cwd=REPO, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -43,8 +49,10 @@ def wait_until_loading(settings, timeout: float = 60) -> None:
     try:
         while time.monotonic() < deadline:
             with conn.cursor() as cur:
-                cur.execute("select count(*) from pg_stat_activity where application_name = "
-                            "'projledger' and state = 'active' and query ilike '%%_raw%%'")
+                cur.execute(
+                    "select count(*) from pg_stat_activity where application_name = "
+                    "'projledger' and state = 'active' and query ilike '%%_raw%%'"
+                )
                 if cur.fetchone()[0]:
                     return
             time.sleep(0.05)
@@ -56,8 +64,10 @@ def wait_until_loading(settings, timeout: float = 60) -> None:
 def counts(settings) -> tuple[int, int, int]:
     conn = connect(settings)
     with conn.cursor() as cur:
-        cur.execute("select (select count(*) from ledger.batch), (select count(*) from ledger.event),"
-                    " (select count(*) from ledger.rejected_row)")
+        cur.execute(
+            "select (select count(*) from ledger.batch), (select count(*) from ledger.event),"
+            " (select count(*) from ledger.rejected_row)"
+        )
         row = cur.fetchone()
     conn.close()
     return row
@@ -86,8 +96,11 @@ def _waiting_for_lock(settings, n: int, timeout: float = 60) -> None:
     try:
         while time.monotonic() < deadline:
             with conn.cursor() as cur:
-                cur.execute("select count(*) from pg_locks where locktype = 'advisory' "
-                            "and classid = %s and not granted", (LOCK_NAMESPACE,))
+                cur.execute(
+                    "select count(*) from pg_locks where locktype = 'advisory' "
+                    "and classid = %s and not granted",
+                    (LOCK_NAMESPACE,),
+                )
                 if cur.fetchone()[0] >= n:
                     return
             time.sleep(0.05)
@@ -122,7 +135,11 @@ def test_no_wait_fails_with_a_clear_message(settings, tmp_path):
     with feed_lock(holder, "tax"):
         proc = subprocess.run(
             [sys.executable, "-m", "ingest.cli", "ingest", "--inbox", str(inbox), "--no-wait"],
-            cwd=REPO, capture_output=True, text=True, timeout=120)
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     holder.close()
     assert proc.returncode == 3
     assert "feed 'tax' is being ingested by pid" in proc.stderr

@@ -19,8 +19,11 @@ AS_OF = date(2026, 11, 24)
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +64,10 @@ def test_formats_and_encodings_are_mixed(small):
     styles = [s for per_feed in manifest["styles"].values() for s in per_feed]
     assert {s["format"] for s in styles} == {"csv", "xlsx", "jsonl"}
     assert {s["encoding"] for s in styles if s["format"] == "csv"} == {
-        "utf-8", "utf-8-sig", "gb18030"}
+        "utf-8",
+        "utf-8-sig",
+        "gb18030",
+    }
     assert {s["headers"] for s in styles} == {"zh", "en"}
     assert len({s["date_format"] for s in styles}) >= 5
     assert any(s["shuffled"] for s in styles) and any(s["thousands"] for s in styles)
@@ -105,14 +111,33 @@ def test_identifiers_valid_except_injected_bad_rows(small):
 def test_expected_describes_every_problem(small):
     _, manifest = small
     rules = {g["rule_id"] for g in manifest["gaps"]}
-    assert rules == {"unregistered_project", "missing_fai_report", "missing_tax_record",
-                     "missing_land_record", "stale_milestones", "missing_feed", "unknown_project"}
+    assert rules == {
+        "unregistered_project",
+        "missing_fai_report",
+        "missing_tax_record",
+        "missing_land_record",
+        "stale_milestones",
+        "missing_feed",
+        "unknown_project",
+    }
     assert {w["rule_id"] for w in manifest["warnings"]} == {
-        "node_overdue", "start_overdue", "production_overdue", "investment_lag",
-        "plan_exceeds_quota", "tax_commitment_shortfall", "idle_land"}
+        "node_overdue",
+        "start_overdue",
+        "production_overdue",
+        "investment_lag",
+        "plan_exceeds_quota",
+        "tax_commitment_shortfall",
+        "idle_land",
+    }
     assert {q["reason"] for q in manifest["quarantine"]} == {
-        "invalid_credit_code", "invalid_project_code", "invalid_date", "invalid_number",
-        "missing_required", "unknown_street", "unknown_code_value"}
+        "invalid_credit_code",
+        "invalid_project_code",
+        "invalid_date",
+        "invalid_number",
+        "missing_required",
+        "unknown_street",
+        "unknown_code_value",
+    }
     assert all(q["file"] and q["line_no"] for q in manifest["quarantine"])
     assert manifest["must_load"] and manifest["rejected_files"] and manifest["duplicate_files"]
     assert manifest["relocated_not_new"]
