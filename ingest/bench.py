@@ -109,6 +109,14 @@ def _csv_encoding(path: Path) -> str:
         return sniff_encoding(fh.read(1 << 20))[0]
 
 
+class _Progress(list):
+    """The results, each also printed as it is measured (a province run takes a while)."""
+
+    def append(self, stage: Stage) -> None:
+        super().append(stage)
+        print(f"  scale {stage.scale:g}: {stage.stage} {stage.seconds:.1f}s", flush=True)
+
+
 def bench_scale(scale: float, home: Path, results: list[Stage]) -> None:
     inbox = home / f"inbox-{scale:g}"
     env = {**os.environ, "PROJLEDGER_HOME": str(home / f"home-{scale:g}")}
@@ -231,7 +239,7 @@ def main(quick: bool = False, scales: list[float] | None = None) -> int:
     settings = load_settings()
     home = settings.home / "bench"
     home.mkdir(parents=True, exist_ok=True)
-    results: list[Stage] = []
+    results: list[Stage] = _Progress()
     for scale in scales or (QUICK_SCALES if quick else FULL_SCALES):
         bench_scale(scale, home, results)
         print(render([r for r in results if r.scale == scale]), flush=True)

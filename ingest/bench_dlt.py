@@ -12,10 +12,16 @@ from pathlib import Path
 def load_with_dlt(url: str, path: Path, encoding: str) -> float:
     import dlt
 
+    from ingest.db import url_parts
+
+    parts = url_parts(url)
+    # dlt insists on a password; the embedded server trusts local connections and ignores it.
+    credentials = (f"postgresql://{parts['user']}:{parts['password'] or 'unused'}@"
+                   f"{parts['host']}:{parts['port']}/{parts['dbname']}")
     with tempfile.TemporaryDirectory() as pipelines_dir:
         pipeline = dlt.pipeline(
             pipeline_name="projledger_bench",
-            destination=dlt.destinations.postgres(credentials=url),
+            destination=dlt.destinations.postgres(credentials=credentials),
             dataset_name="bench_dlt",
             pipelines_dir=pipelines_dir,
         )

@@ -59,49 +59,35 @@ def test_the_night_runs_every_step(night):
     assert "Coverage gaps" in report.summary and "Quarantined rows by reason" in report.summary
 
 
+def _compare(wanted: list[dict], found: list[dict], keys) -> tuple[list, list]:
+    """(wanted but not found, found but not wanted), matching rule and the given keys."""
+
+    def same(w: dict, g: dict) -> bool:
+        return g["rule_id"] == w["rule_id"] and _matches(w, g, keys)
+
+    missing = [w for w in wanted if not any(same(w, g) for g in found)]
+    extra = [
+        {k: _norm(g[k]) for k in ("rule_id", *keys)}
+        for g in found
+        if not any(same(w, g) for w in wanted)
+    ]
+    return missing, extra
+
+
 def test_every_injected_gap_is_found_and_no_other(night):
     settings, _, expected, _ = night
     found = rows(settings, "select * from marts.fct_coverage_gap where status = 'open'")
-    missing = [
-        w
-        for w in expected["gaps"]
-        if not any(g["rule_id"] == w["rule_id"] and _matches(w, g, SUBJECT) for g in found)
-    ]
-    extra = [
-        g
-        for g in found
-        if not any(
-            g["rule_id"] == w["rule_id"] and _matches(w, g, SUBJECT) for w in expected["gaps"]
-        )
-    ]
+    missing, extra = _compare(expected["gaps"], found, SUBJECT)
     assert not missing, f"injected gaps not found: {missing}"
-    assert not extra, (
-        "gaps on clean subjects: "
-        f"{[{k: _norm(g[k]) for k in ('rule_id', *SUBJECT)} for g in extra]}"
-    )
+    assert not extra, f"gaps on clean subjects: {extra}"
 
 
 def test_every_injected_warning_is_graded_and_clean_projects_have_none(night):
     settings, _, expected, _ = night
     found = rows(settings, "select * from marts.fct_project_warning")
-    keys = ("project_code", "parcel_no", "grade")
-    missing = [
-        w
-        for w in expected["warnings"]
-        if not any(g["rule_id"] == w["rule_id"] and _matches(w, g, keys) for g in found)
-    ]
-    extra = [
-        g
-        for g in found
-        if not any(
-            g["rule_id"] == w["rule_id"] and _matches(w, g, keys) for w in expected["warnings"]
-        )
-    ]
+    missing, extra = _compare(expected["warnings"], found, ("project_code", "parcel_no", "grade"))
     assert not missing, f"injected warnings not found: {missing}"
-    assert not extra, (
-        "warnings on clean projects: "
-        f"{[(g['rule_id'], g['project_code'], g['parcel_no'], g['grade']) for g in extra]}"
-    )
+    assert not extra, f"warnings on clean projects: {extra}"
 
 
 def test_negative_cases_raise_nothing(night):
