@@ -205,8 +205,8 @@ def stage_rows(feed: Feed, header: list[str], positions: dict[str, int]) -> sql.
         "select t.*, {outer} from ("
         "select {raw}.line_no, {inner}, "
         "coalesce({status} = any({retract}::text[]), false) as is_retract, "
-        "array[{cells}] || coalesce(array(select jsonb_array_elements_text({raw}.surplus::jsonb)), "
-        "'{{}}') as cells "
+        "case when {raw}.surplus is null then array[{cells}] else array[{cells}] || "
+        "array(select jsonb_array_elements_text({raw}.surplus::jsonb)) end as cells "
         "from {raw} {joins}) as t) as s"
     ).format(
         problem=_problem(feed),

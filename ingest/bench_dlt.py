@@ -16,8 +16,10 @@ def load_with_dlt(url: str, path: Path, encoding: str) -> float:
 
     parts = url_parts(url)
     # dlt insists on a password; the embedded server trusts local connections and ignores it.
-    credentials = (f"postgresql://{parts['user']}:{parts['password'] or 'unused'}@"
-                   f"{parts['host']}:{parts['port']}/{parts['dbname']}")
+    credentials = (
+        f"postgresql://{parts['user']}:{parts['password'] or 'unused'}@"
+        f"{parts['host']}:{parts['port']}/{parts['dbname']}"
+    )
     with tempfile.TemporaryDirectory() as pipelines_dir:
         pipeline = dlt.pipeline(
             pipeline_name="projledger_bench",
@@ -33,3 +35,9 @@ def load_with_dlt(url: str, path: Path, encoding: str) -> float:
         started = time.monotonic()
         pipeline.run(rows(), table_name="feed_file", write_disposition="replace")
         return time.monotonic() - started
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(load_with_dlt(sys.argv[1], Path(sys.argv[2]), sys.argv[3]))
