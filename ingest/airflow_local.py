@@ -84,6 +84,10 @@ def environment(
             "PROJLEDGER_DBT_DIR": str(settings.dbt_project_dir),
         }
     )
+    # A laptop: the first night's ~70 tasks all at once overload the api-server, and the
+    # workers' 5 s default for Execution API calls then fails tasks for nothing.
+    env.setdefault("AIRFLOW__CORE__PARALLELISM", "8")
+    env.setdefault("AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT", "30")
     if metadata:
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = metadata
     return env

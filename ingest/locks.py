@@ -7,6 +7,7 @@ database, and is released by the server if the holder dies (even by kill -9).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg2.extensions
@@ -16,6 +17,7 @@ from ingest.feeds.contracts import FEED_NAMES
 log = logging.getLogger(__name__)
 
 LOCK_NAMESPACE = 7_202_612
+WAREHOUSE_LOCK = (7_202_613, 1)
 
 
 class IngestLocked(RuntimeError):
@@ -60,3 +62,19 @@ def feed_lock(conn: psycopg2.extensions.connection, feed: str, *, wait: bool = T
         with conn.cursor() as cur:
             cur.execute("select pg_advisory_unlock(%s, %s)", (LOCK_NAMESPACE, key))
         conn.commit()
+
+
+@contextmanager
+def warehouse_lock(settings) -> Iterator[None]:
+    """One warehouse step at a time (build, grants, checks, digests): two runs of the same
+    night, from Airflow or the command line, never swap the same tables or send a digest
+    twice. Held on a connection of its own, released when the step ends or its process dies."""
+    from ingest.db import connect
+
+    conn = connect(settings, autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select pg_advisory_lock(%s, %s)", WAREHOUSE_LOCK)
+        yield
+    finally:
+        conn.close()

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from ingest.db import connect
+from ingest.locks import warehouse_lock
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ def ingest_feed(settings: Settings, inbox: Path, feed: str, as_of: date) -> dict
 def build_warehouse(settings: Settings, as_of: date, full_refresh: bool = False):
     from ingest.dbt_runner import build
 
-    result = build(settings, as_of, full_refresh=full_refresh)
+    with warehouse_lock(settings):
+        result = build(settings, as_of, full_refresh=full_refresh)
     if not result.success:
         failed = "; ".join(f"{r.unique_id}: {r.message}" for r in result.failed[:5])
         raise RuntimeError(f"dbt build failed for {as_of}: {result.error or failed}")
@@ -71,23 +73,26 @@ def grant_access(settings: Settings) -> list[str]:
     """dbt recreates the marts tables on every build: grants and street policies again."""
     from ingest.db.roles import ensure_roles
 
-    conn = connect(settings)
-    try:
-        return ensure_roles(conn)
-    finally:
-        conn.close()
+    with warehouse_lock(settings):
+        conn = connect(settings)
+        try:
+            return ensure_roles(conn)
+        finally:
+            conn.close()
 
 
 def run_checks(settings: Settings, as_of: date) -> list:
     from expectations.checkpoints import run_checks as run
 
-    return run(settings, as_of)
+    with warehouse_lock(settings):
+        return run(settings, as_of)
 
 
 def send_alerts(settings: Settings, as_of: date) -> list[str]:
     from expectations.alerts import send_digests
 
-    return send_digests(settings, as_of)
+    with warehouse_lock(settings):
+        return send_digests(settings, as_of)
 
 
 def run_night(settings: Settings, inbox: Path, as_of: date) -> NightReport:

@@ -13,7 +13,10 @@ DAGS = REPO / "dags"
 
 
 def airflow_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    # Nothing of the calling process's Airflow or warehouse settings leaks in (an in-process
+    # night run leaves PROJLEDGER_PG_* in os.environ).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AIRFLOW", "PROJLEDGER_", "DATABASE_URL"))}
     env.update({
         "AIRFLOW_HOME": str(home / "airflow"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
@@ -21,7 +24,8 @@ def airflow_env(home: Path, **extra: str) -> dict[str, str]:
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PYTHONPATH": str(DAGS),
+        "PYTHONPATH": os.pathsep.join(p for p in (str(DAGS), os.environ.get("PYTHONPATH"))
+                                      if p),
     })
     env.update(extra)
     return env
