@@ -39,24 +39,52 @@ joined as (
     left join projects on milestones.project_code = projects.project_code
 ),
 
-with_previous as (
+-- The previous planned node of a row is the k-th planned node of its project (by seq), k being
+-- the number of planned nodes before the row: a join on that rank, linear in the rows.
+ranked as (
     select
         joined.*,
-        previous.node as prev_planned_node,
-        previous.planned_date as prev_planned_date
+        count(joined.planned_date) over (
+            partition by joined.project_code
+            order by joined.seq
+            rows between unbounded preceding and 1 preceding
+        ) as planned_before
     from joined
-    left join lateral (
-        select
-            earlier.node,
-            earlier.planned_date
-        from joined as earlier
-        where
-            earlier.project_code = joined.project_code
-            and earlier.seq < joined.seq
-            and earlier.planned_date is not null
-        order by earlier.seq desc
-        limit 1
-    ) as previous on true
+),
+
+planned as (
+    select
+        joined.project_code,
+        joined.node,
+        joined.planned_date,
+        row_number() over (partition by joined.project_code order by joined.seq) as planned_rank
+    from joined
+    where joined.planned_date is not null
+),
+
+with_previous as (
+    select
+        ranked.project_code,
+        ranked.node,
+        ranked.seq,
+        ranked.planned_date,
+        ranked.actual_date,
+        ranked.reported_on,
+        ranked.note,
+        ranked.in_registry,
+        ranked.project_kind,
+        ranked.street_code,
+        ranked.quota_days,
+        ranked.natural_key,
+        ranked.event_id,
+        ranked.delivered_on,
+        planned.node as prev_planned_node,
+        planned.planned_date as prev_planned_date
+    from ranked
+    left join planned
+        on
+            ranked.project_code = planned.project_code
+            and ranked.planned_before = planned.planned_rank
 )
 
 select * from with_previous
