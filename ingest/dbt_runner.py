@@ -96,7 +96,7 @@ def run_dbt(
     if with_db:
         _prepare_env(settings)
     project_dir = str(settings.dbt_project_dir)
-    # The console gets warnings only; the full log is in dbt_project/logs/dbt.log.
+    # The console gets errors only; the full log is in dbt_project/logs/dbt.log.
     cli_args = [
         "--log-level",
         "warn",

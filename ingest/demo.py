@@ -45,5 +45,5 @@ def run_demo(settings: Settings, as_of: date, seed: int = 1, scale: float = 1.0)
         files = sorted(outbox.rglob("*.eml"))
         print(f"\n{len(files)} digest(s) in {outbox}")
     print(f"\nThe warehouse stays up for BI tools and psql: {settings.database_url}")
-    print("Stop it with `projledger db stop`.")
+    print("Stop it with `make db-stop` (or `projledger db stop`).")
     return 0 if report.ok else 1
