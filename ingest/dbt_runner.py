@@ -99,7 +99,7 @@ def run_dbt(
     # The console gets errors only; the full log is in dbt_project/logs/dbt.log.
     cli_args = [
         "--log-level",
-        "warn",
+        "error",
         *args,
         "--project-dir",
         project_dir,
