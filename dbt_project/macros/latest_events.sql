@@ -1,8 +1,6 @@
-{# The latest event of every natural key of one feed as known at the run's as_of: knowledge time
-   is the delivery date, ties within a day broken by event_id. The caller keeps the live ops
-   (a key whose latest op is retract, or leave for the registry, is gone). #}
-{% macro latest_events(feed) -%}
-    select distinct on (events.natural_key)
+{# Every event of one feed known at the run's as_of (knowledge time is the delivery date). #}
+{% macro known_events(feed) -%}
+    select
         events.event_id,
         events.batch_id,
         events.delivered_on,
@@ -13,5 +11,13 @@
     where
         events.feed = '{{ feed }}'
         and events.delivered_on <= {{ as_of() }}
-    order by events.natural_key asc, events.delivered_on desc, events.event_id desc
+{%- endmacro %}
+
+{# The latest of those events for every natural key, ties within a day broken by event_id. The
+   caller keeps the live ops (a key whose latest op is retract, or leave for the registry, is
+   gone). #}
+{% macro latest_events(feed) -%}
+    select distinct on (known.natural_key) known.*
+    from ({{ known_events(feed) }}) as known
+    order by known.natural_key asc, known.delivered_on desc, known.event_id desc
 {%- endmacro %}

@@ -266,48 +266,22 @@ class Injector:
             note="met 15 days late, within 30 days of as_of",
         )
         # start_overdue and production_overdue (each also overdue as a node).
-        for days, grade in ((rng.randint(10, 80), "yellow"), (rng.randint(100, 160), "red")):
-            p = self.custom(
-                "start_overdue", rng.random() < 0.5, START, a - _days(days), unset_from=START
-            )
-            exp.warning(
-                "start_overdue",
-                grade,
-                project_code=p.code,
-                delay_days=days,
-                planned_start=p.planned(START),
-            )
-            exp.warning(
-                "node_overdue",
-                "yellow" if days <= 60 else "red",
-                project_code=p.code,
-                delay_days=days,
-                node=START,
-                planned_date=p.planned(START),
-            )
-        for days, grade in ((rng.randint(10, 80), "yellow"), (rng.randint(100, 160), "red")):
-            p = self.custom(
-                "production_overdue",
-                rng.random() < 0.5,
-                PRODUCTION,
-                a - _days(days),
-                unset_from=PRODUCTION,
-            )
-            exp.warning(
-                "production_overdue",
-                grade,
-                project_code=p.code,
-                delay_days=days,
-                planned_production=p.planned(PRODUCTION),
-            )
-            exp.warning(
-                "node_overdue",
-                "yellow" if days <= 60 else "red",
-                project_code=p.code,
-                delay_days=days,
-                node=PRODUCTION,
-                planned_date=p.planned(PRODUCTION),
-            )
+        for rule, node, planned_field in (
+            ("start_overdue", START, "planned_start"),
+            ("production_overdue", PRODUCTION, "planned_production"),
+        ):
+            for days, grade in ((rng.randint(10, 80), "yellow"), (rng.randint(100, 160), "red")):
+                p = self.custom(rule, rng.random() < 0.5, node, a - _days(days), unset_from=node)
+                planned = {planned_field: p.planned(node)}
+                exp.warning(rule, grade, project_code=p.code, delay_days=days, **planned)
+                exp.warning(
+                    "node_overdue",
+                    "yellow" if days <= 60 else "red",
+                    project_code=p.code,
+                    delay_days=days,
+                    node=node,
+                    planned_date=p.planned(node),
+                )
         # plan_exceeds_quota: a future node planned 25 days beyond its quota.
         p = self.project(
             "pre_start", "plan_exceeds_quota", accept=lambda p: p.nodes[-4].planned > a + _days(20)

@@ -4,17 +4,7 @@
 with
 
 source as (
-    select
-        events.event_id,
-        events.batch_id,
-        events.delivered_on,
-        events.natural_key,
-        events.op,
-        events.data
-    from {{ source('ledger', 'event') }} as events
-    where
-        events.feed = 'registry'
-        and events.delivered_on <= {{ as_of() }}
+    {{ known_events('registry') }}
 ),
 
 renamed as (
