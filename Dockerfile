@@ -23,8 +23,11 @@ WORKDIR /opt/projledger
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-install-project
 
+COPY projledger ./projledger
 COPY ingest ./ingest
 COPY expectations ./expectations
+COPY alerts ./alerts
+COPY reports ./reports
 COPY dbt_project ./dbt_project
 COPY dags ./dags
 RUN uv sync --frozen

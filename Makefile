@@ -29,7 +29,7 @@ bench-quick: $(STAMP)
 	$(BIN)/projledger bench --quick
 
 lint: $(STAMP)
-	$(BIN)/ruff check ingest expectations dags tests
+	$(BIN)/ruff check projledger ingest expectations alerts reports dags tests
 	cd dbt_project && ../$(BIN)/sqlfluff lint models
 
 airflow: $(STAMP)

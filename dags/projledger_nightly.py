@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
-from common import (
+from pendulum import datetime
+from projledger_common import (
     DB_POOL,
     DBT_MANIFEST,
     DBT_MODE,
@@ -20,7 +21,6 @@ from common import (
     dbt_interceptor,
     inbox,
 )
-from pendulum import datetime
 
 from ingest.feeds.contracts import FEED_NAMES
 
@@ -28,8 +28,12 @@ log = logging.getLogger(__name__)
 
 # One Asset per feed: "the event store has taken this night's delivery of <feed>". Each event
 # carries the night's as_of and the batch counts in its extra.
-FEED_ASSETS = {feed: Asset(name=f"ledger_{feed}", uri=f"projledger://ledger/event/{feed}",
-                           group="projledger_feeds") for feed in FEED_NAMES}
+FEED_ASSETS = {
+    feed: Asset(
+        name=f"ledger_{feed}", uri=f"projledger://ledger/event/{feed}", group="projledger_feeds"
+    )
+    for feed in FEED_NAMES
+}
 # The published warehouse (schema marts) after a night's build, checks and digests.
 MARTS_ASSET = Asset(name="marts", uri="projledger://warehouse/marts", group="projledger")
 
@@ -38,8 +42,8 @@ MARTS_ASSET = Asset(name="marts", uri="projledger://warehouse/marts", group="pro
 def ingest(feed: str, **context) -> dict:
     """Load the feed's new files. No delivery is not a failure: the result says so and the
     missing_feed rule turns an overdue one into an alert for the owning department."""
-    from ingest.night import ingest_feed
-    from ingest.settings import load_settings
+    from projledger.night import ingest_feed
+    from projledger.settings import load_settings
 
     night = as_of(context)
     result = ingest_feed(load_settings(), inbox(), feed, night)
@@ -52,8 +56,8 @@ def ingest(feed: str, **context) -> dict:
 def build_warehouse(**context) -> None:
     """dbt build of the `nightly` selector for as_of, as `projledger run` does (used when there
     is no compiled manifest, or PROJLEDGER_AIRFLOW_DBT=task)."""
-    from ingest.night import build_warehouse as build
-    from ingest.settings import load_settings
+    from projledger.night import build_warehouse as build
+    from projledger.settings import load_settings
 
     build(load_settings(), as_of(context))
 
@@ -61,8 +65,8 @@ def build_warehouse(**context) -> None:
 @task(pool=DB_POOL)
 def grant_access(**context) -> None:
     """dbt recreated the marts tables: the read-only role's grants and policies again."""
-    from ingest.night import grant_access as grant
-    from ingest.settings import load_settings
+    from projledger.night import grant_access as grant
+    from projledger.settings import load_settings
 
     grant(load_settings())
 
@@ -71,8 +75,8 @@ def grant_access(**context) -> None:
 def run_checks(**context) -> int:
     """Great Expectations checks; a failed expectation is a finding for the digests, not a
     failed task. Returns the number of failed checks."""
-    from ingest.night import run_checks as checks
-    from ingest.settings import load_settings
+    from projledger.night import run_checks as checks
+    from projledger.settings import load_settings
 
     results = checks(load_settings(), as_of(context)) or []
     failed = [r for r in results if not getattr(r, "success", True)]
@@ -83,8 +87,8 @@ def run_checks(**context) -> int:
 @task(pool=DB_POOL, outlets=[MARTS_ASSET])
 def send_alerts(**context) -> list[str]:
     """One digest per department and street with anything new, a reminder or a resolution."""
-    from ingest.night import send_alerts as alerts
-    from ingest.settings import load_settings
+    from projledger.night import send_alerts as alerts
+    from projledger.settings import load_settings
 
     return [str(line) for line in alerts(load_settings(), as_of(context)) or []]
 
@@ -92,8 +96,8 @@ def send_alerts(**context) -> list[str]:
 @task
 def summary(**context) -> str:
     """The night's summary (as printed by `projledger run`), kept as the run's XCom."""
-    from ingest.night import summary as night_summary
-    from ingest.settings import load_settings
+    from projledger.night import summary as night_summary
+    from projledger.settings import load_settings
 
     text = night_summary(load_settings(), as_of(context))
     log.info("%s", text)
@@ -183,8 +187,10 @@ def projledger_nightly():
     digest is sent once per night and owner. `max_active_runs=1` replays backfilled nights in
     order. See docs/operations.md.
     """
-    loaded = [ingest.override(task_id=f"ingest_{feed}", outlets=[FEED_ASSETS[feed]])(feed)
-              for feed in FEED_NAMES]
+    loaded = [
+        ingest.override(task_id=f"ingest_{feed}", outlets=[FEED_ASSETS[feed]])(feed)
+        for feed in FEED_NAMES
+    ]
     build_start, build_end = warehouse()
     loaded >> build_start
     build_end >> run_checks() >> send_alerts() >> summary()

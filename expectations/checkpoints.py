@@ -21,13 +21,13 @@ import great_expectations as gx
 from great_expectations.checkpoint import UpdateDataDocsAction
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from expectations.config import dbt_vars
 from expectations.suites import KEY_COLUMN, SuiteSpec, check_name
 from expectations.suites.coverage import coverage_suites
 from expectations.suites.feeds import delivery_suites, feed_suites, load_reference
+from projledger.settings import rule_vars
 
 if TYPE_CHECKING:
-    from ingest.settings import Settings
+    from projledger.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def data_docs_index(settings: Settings) -> Path:
 
 def get_context(settings: Settings):
     """The file Data Context in $PROJLEDGER_HOME/gx, its connection string from the settings."""
-    from ingest.db import database_url
+    from projledger.db import database_url
 
     os.environ[URL_VAR] = database_url(settings)
     home = Path(settings.home)
@@ -96,7 +96,7 @@ def _limit_docs_history(context) -> None:
 
 
 def build_specs(conn, settings: Settings, as_of: date) -> list[SuiteSpec]:
-    cfg = dbt_vars(settings.dbt_project_dir)
+    cfg = rule_vars(settings.dbt_project_dir)
     specs = feed_suites(load_reference(conn), as_of)
     specs += delivery_suites(
         conn,
@@ -300,7 +300,7 @@ def validate(context, specs: list[SuiteSpec]) -> list[CheckResult]:
 def run_checks(settings: Settings, as_of: date) -> list[CheckResult]:
     """Tonight's checks: every suite validated, every result stored in quality.check_result."""
     from expectations.history import store_results
-    from ingest.db import connect
+    from projledger.db import connect
 
     conn = connect(settings)
     try:

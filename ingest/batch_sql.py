@@ -8,9 +8,9 @@ import unicodedata
 
 from psycopg2 import sql
 
-from ingest import reference
 from ingest.feeds import contracts as c
 from ingest.feeds.contracts import Feed
+from projledger import reference
 
 RAW = "_raw"
 

@@ -24,7 +24,7 @@ from psycopg2.extras import Json
 from ingest import batch_sql, readers
 from ingest.feeds.contracts import FEED_NAMES, FEEDS, Feed
 from ingest.inbox import Delivery, discover
-from ingest.locks import feed_lock
+from projledger.db.locks import feed_lock
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from ingest.db import connect, embedded, url_parts
-from ingest.settings import Settings, load_settings
+from projledger.db import connect, embedded, url_parts
+from projledger.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Column kinds. Parsing and validation of each lives in ingest/db/migrations/002_parsers.sql.
+# Column kinds. Parsing and validation of each lives in projledger/db/migrations/002_parsers.sql.
 PROJECT_CODE = "project_code"
 CREDIT_CODE = "credit_code"
 STREET_CODE = "street_code"

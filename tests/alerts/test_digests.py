@@ -11,9 +11,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from expectations.alerts import preview, send_digests
-from expectations.alerts.waivers import add_waiver, list_waivers
-from ingest.db import connect
+from alerts import preview, send_digests
+from alerts.waivers import add_waiver, list_waivers
+from projledger.db import connect
 from tests.alerts.conftest import free_port
 from tests.checks import warehouse as w
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from expectations.checkpoints import data_docs_index, run_checks
 from expectations.history import latest_results
-from ingest.db import connect
+from projledger.db import connect
 from tests.checks import warehouse as w
 
 AS_OF = date(2026, 11, 24)

@@ -9,8 +9,10 @@ import psycopg2
 WALL_CLOCK = ("timestamp without time zone", "timestamp with time zone")
 # Surrogate keys numbered in load order: the DAG loads feeds in parallel tasks, the CLI one
 # feed after another, so the same files get other batch numbers; a rerun adds check runs.
-LOAD_ORDER = (r"(batch_id|event_id|rejected_id|rejected_key|alert_id|item_id|duplicate_of"
-              r"|run_id|check_result_id)$")
+LOAD_ORDER = (
+    r"(batch_id|event_id|rejected_id|rejected_key|alert_id|item_id|duplicate_of"
+    r"|run_id|check_result_id)$"
+)
 # fct_batch names the earlier batch a duplicate repeats, by number in `detail` and in
 # duplicate_of: compare the file it names instead.
 BATCH_EXTRA = """, regexp_replace(detail, 'batch [0-9]+', 'batch #') as detail_norm,
@@ -23,17 +25,22 @@ def marts_fingerprint(url: str) -> dict[str, str]:
     conn = psycopg2.connect(url)
     out = {}
     with conn.cursor() as cur:
-        cur.execute("""select table_name, string_agg(quote_ident(column_name), ', '
+        cur.execute(
+            """select table_name, string_agg(quote_ident(column_name), ', '
                                                       order by ordinal_position)
                        from information_schema.columns
                        where table_schema = 'marts' and data_type <> all(%s)
                          and column_name !~ %s
-                       group by table_name order by table_name""", (list(WALL_CLOCK), LOAD_ORDER))
+                       group by table_name order by table_name""",
+            (list(WALL_CLOCK), LOAD_ORDER),
+        )
         for table, cols in cur.fetchall():
             if table == "fct_batch":
                 cols = cols.replace("detail, ", "").replace(", detail", "") + BATCH_EXTRA
-            cur.execute(f"select count(*), md5(coalesce(string_agg(r::text, '|' order by r::text),"
-                        f" '')) from (select {cols} from marts.{table} as t) as r")
+            cur.execute(
+                f"select count(*), md5(coalesce(string_agg(r::text, '|' order by r::text),"
+                f" '')) from (select {cols} from marts.{table} as t) as r"
+            )
             out[table] = "{} {}".format(*cur.fetchone())
     conn.close()
     return out

@@ -27,8 +27,11 @@ def main() -> int:
     parser.add_argument("--fingerprint", action="store_true")
     args = parser.parse_args()
     if args.migrate:
-        subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+            check=True,
+            capture_output=True,
+        )
     sys.path.insert(0, str(DAGS))
     from airflow.dag_processing.dagbag import DagBag
     from marts import marts_fingerprint

@@ -34,9 +34,18 @@ def test_compose_matches_the_spec(compose):
 
 def test_required_services(compose):
     services = compose["services"]
-    for name in ("postgres", "redis", "airflow-apiserver", "airflow-scheduler",
-                 "airflow-dag-processor", "airflow-triggerer", "airflow-worker", "mailpit",
-                 "metabase", "metabase-init"):
+    for name in (
+        "postgres",
+        "redis",
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+        "airflow-worker",
+        "mailpit",
+        "metabase",
+        "metabase-init",
+    ):
         assert name in services, name
     assert services["airflow-worker"]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
 

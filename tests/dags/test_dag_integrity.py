@@ -49,8 +49,12 @@ def _parse(tmp_path, **env) -> dict:
     home = tmp_path / "home"
     result = run_python(
         ["-c", PARSE, str(airflow_env(home)["AIRFLOW__CORE__DAGS_FOLDER"])],
-        airflow_env(home, DATABASE_URL=f"postgresql://postgres@127.0.0.1:{_closed_port()}/x",
-                    PROJLEDGER_HOME=str(home), **env),
+        airflow_env(
+            home,
+            DATABASE_URL=f"postgresql://postgres@127.0.0.1:{_closed_port()}/x",
+            PROJLEDGER_HOME=str(home),
+            **env,
+        ),
         timeout=180,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -81,8 +85,8 @@ def test_dag_parses_without_manifest(tmp_path):
 
 
 def test_dag_renders_dbt_nodes_from_manifest(tmp_path):
-    from ingest.dbt_runner import run_dbt
-    from ingest.settings import load_settings
+    from projledger.dbt_runner import run_dbt
+    from projledger.settings import load_settings
 
     target = tmp_path / "target"
     run = run_dbt(load_settings(), ["parse", "--target-path", str(target)], with_db=False)

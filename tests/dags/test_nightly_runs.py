@@ -32,8 +32,8 @@ from tests.conftest import DEMO_AS_OF, _create_db, _drop_db
 from tests.dags.conftest import REPO, airflow_env
 from tests.dags.marts import ledger_counts, marts_fingerprint
 
-night = pytest.importorskip("ingest.night", reason="ingest.night is not there yet")
-generate = pytest.importorskip("ingest.generate", reason="the feed generator is not there yet")
+night = pytest.importorskip("projledger.night", reason="projledger.night is not there yet")
+generate = pytest.importorskip("projledger.generate", reason="the feed generator is not there yet")
 
 RUN_DAG = str(Path(__file__).with_name("run_dag.py"))
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
@@ -43,26 +43,39 @@ NIGHTS = [DEMO_AS_OF - timedelta(days=2), DEMO_AS_OF - timedelta(days=1), DEMO_A
 TIMEOUT = 900
 
 
-def _env(home: Path, url: str, inbox: Path, template: Path | None = None, **extra: str
-         ) -> dict[str, str]:
+def _env(
+    home: Path, url: str, inbox: Path, template: Path | None = None, **extra: str
+) -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     if template is not None:
         shutil.copy(template, home / "airflow.db")
     return airflow_env(
-        home, DATABASE_URL=url, PROJLEDGER_HOME=str(home), PROJLEDGER_INBOX=str(inbox),
-        PROJLEDGER_AIRFLOW_DBT="task", PROJLEDGER_AIRFLOW_RETRIES="0",
+        home,
+        DATABASE_URL=url,
+        PROJLEDGER_HOME=str(home),
+        PROJLEDGER_INBOX=str(inbox),
+        PROJLEDGER_AIRFLOW_DBT="task",
+        PROJLEDGER_AIRFLOW_RETRIES="0",
         # Each process its own dbt target: concurrent builds must not share partial parses.
         DBT_TARGET_PATH=str(home / "dbt_target"),
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
-        **extra)
+        **extra,
+    )
 
 
-def _start(env: dict[str, str], *nights: date, flags: tuple[str, ...] = (), log: Path
-           ) -> subprocess.Popen:
+def _start(
+    env: dict[str, str], *nights: date, flags: tuple[str, ...] = (), log: Path
+) -> subprocess.Popen:
     out = open(log, "w")  # noqa: SIM115 - closed with the process in _finish
-    proc = subprocess.Popen([sys.executable, RUN_DAG, *(n.isoformat() for n in nights), *flags],
-                            env=env, cwd=REPO, text=True, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, RUN_DAG, *(n.isoformat() for n in nights), *flags],
+        env=env,
+        cwd=REPO,
+        text=True,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     proc.log = log  # type: ignore[attr-defined]
     out.close()
     return proc
@@ -94,11 +107,15 @@ def _runs(out: str) -> list[tuple[str, str, str]]:
 
 
 def _marts(out: str) -> dict[str, dict[str, str]]:
-    return {line.split(" ", 2)[1]: json.loads(line.split(" ", 2)[2])
-            for line in out.splitlines() if line.startswith("MARTS ")}
+    return {
+        line.split(" ", 2)[1]: json.loads(line.split(" ", 2)[2])
+        for line in out.splitlines()
+        if line.startswith("MARTS ")
+    }
 
 
 # --- Celery -------------------------------------------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -128,8 +145,10 @@ def _celery_compatible() -> str | None:
     except ImportError as exc:
         import celery
 
-        return (f"celery {celery.__version__} cannot run the Airflow Celery provider ({exc}); "
-                "the dependencies need celery<5.7")
+        return (
+            f"celery {celery.__version__} cannot run the Airflow Celery provider ({exc}); "
+            "the dependencies need celery<5.7"
+        )
     return None
 
 
@@ -144,29 +163,43 @@ class Celery:
             _stop(proc)
 
 
-def _start_celery(home: Path, url: str, inbox: Path, result_db: str, redis_db: int,
-                  template: Path) -> Celery:
+def _start_celery(
+    home: Path, url: str, inbox: Path, result_db: str, redis_db: int, template: Path
+) -> Celery:
     """`airflow api-server` (the workers' Execution API) and `airflow celery worker`, sharing
     one metadata database with the process that runs the DAG."""
     port = _free_port()
-    env = _env(home, url, inbox, template,
-               AIRFLOW__CORE__EXECUTOR="CeleryExecutor",
-               AIRFLOW__CELERY__BROKER_URL=f"redis://127.0.0.1:6379/{redis_db}",
-               AIRFLOW__CELERY__RESULT_BACKEND="db+" + result_db.replace(
-                   "postgresql://", "postgresql+psycopg2://"),
-               AIRFLOW__CELERY__WORKER_CONCURRENCY="2",
-               AIRFLOW__API__PORT=str(port),
-               AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
-               AIRFLOW__API_AUTH__JWT_SECRET="projledger-test-secret-" + "x" * 48,
-               AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(_free_port()),
-               AIRFLOW__CELERY__WORKER_LOG_SERVER_PORT=str(_free_port()))
+    env = _env(
+        home,
+        url,
+        inbox,
+        template,
+        AIRFLOW__CORE__EXECUTOR="CeleryExecutor",
+        AIRFLOW__CELERY__BROKER_URL=f"redis://127.0.0.1:6379/{redis_db}",
+        AIRFLOW__CELERY__RESULT_BACKEND="db+"
+        + result_db.replace("postgresql://", "postgresql+psycopg2://"),
+        AIRFLOW__CELERY__WORKER_CONCURRENCY="2",
+        AIRFLOW__API__PORT=str(port),
+        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
+        AIRFLOW__API_AUTH__JWT_SECRET="projledger-test-secret-" + "x" * 48,
+        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(_free_port()),
+        AIRFLOW__CELERY__WORKER_LOG_SERVER_PORT=str(_free_port()),
+    )
     celery = Celery(env, home / "celery.log")
     with open(celery.log, "w") as fh:
-        for args in (["api-server", "--host", "127.0.0.1", "--port", str(port)],
-                     ["celery", "worker", "--concurrency", "2"]):
-            celery.procs.append(subprocess.Popen([AIRFLOW, *args], env=env, stdout=fh,
-                                                 stderr=subprocess.STDOUT,
-                                                 start_new_session=True))
+        for args in (
+            ["api-server", "--host", "127.0.0.1", "--port", str(port)],
+            ["celery", "worker", "--concurrency", "2"],
+        ):
+            celery.procs.append(
+                subprocess.Popen(
+                    [AIRFLOW, *args],
+                    env=env,
+                    stdout=fh,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
     return celery
 
 
@@ -180,11 +213,13 @@ def _wait_for_celery(celery: Celery, timeout: float = 180) -> None:
             return
         assert all(p.poll() is None for p in celery.procs), celery.log.read_text()[-4000:]
         time.sleep(1)
-    pytest.fail("the api-server or the Celery worker did not start:\n"
-                + celery.log.read_text()[-4000:])
+    pytest.fail(
+        "the api-server or the Celery worker did not start:\n" + celery.log.read_text()[-4000:]
+    )
 
 
 # --- the runs -----------------------------------------------------------------------------
+
 
 @dataclass
 class Results:
@@ -214,8 +249,13 @@ def results(server_url, tmp_path_factory) -> Results:
 
     # One migrated Airflow metadata database, copied for every process that needs its own.
     template = root / "airflow_template" / "airflow.db"
-    subprocess.run([AIRFLOW, "db", "migrate"], check=True, capture_output=True,
-                   env=_env(template.parent, "postgresql://unused", inbox), timeout=300)
+    subprocess.run(
+        [AIRFLOW, "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=_env(template.parent, "postgresql://unused", inbox),
+        timeout=300,
+    )
     dag_url, cli_url = database(), database()
     celery = None
     redis_db = _redis_db()
@@ -224,10 +264,15 @@ def results(server_url, tmp_path_factory) -> Results:
     try:
         if skip is None:
             celery_url = database()
-            celery = _start_celery(root / "celery", celery_url, inbox, database(), redis_db,
-                                   template)
-        backfill = _start(_env(root / "backfill", dag_url, inbox, template), *NIGHTS,
-                          flags=("--fingerprint",), log=root / "backfill.log")
+            celery = _start_celery(
+                root / "celery", celery_url, inbox, database(), redis_db, template
+            )
+        backfill = _start(
+            _env(root / "backfill", dag_url, inbox, template),
+            *NIGHTS,
+            flags=("--fingerprint",),
+            log=root / "backfill.log",
+        )
         procs.append(backfill)
         celery_run: dict[str, object] = {}
         if celery is not None:
@@ -235,8 +280,9 @@ def results(server_url, tmp_path_factory) -> Results:
             def celery_night() -> None:
                 try:
                     _wait_for_celery(celery)
-                    proc = _start(celery.env, DEMO_AS_OF, flags=("--executor",),
-                                  log=root / "celery_run.log")
+                    proc = _start(
+                        celery.env, DEMO_AS_OF, flags=("--executor",), log=root / "celery_run.log"
+                    )
                     procs.append(proc)
                     celery_run["out"] = _finish(proc)
                 except BaseException as exc:  # noqa: BLE001 - reported by the Celery test
@@ -250,7 +296,7 @@ def results(server_url, tmp_path_factory) -> Results:
             mp.setenv("DATABASE_URL", cli_url)
             mp.setenv("PROJLEDGER_HOME", str(root / "cli"))
             mp.setenv("DBT_TARGET_PATH", str(root / "cli" / "dbt_target"))
-            from ingest.settings import load_settings
+            from projledger.settings import load_settings
 
             settings = load_settings()
             for n in NIGHTS:
@@ -262,17 +308,27 @@ def results(server_url, tmp_path_factory) -> Results:
         # backfill runs it: both race for the night's new files and rebuild the same marts.
         deadline = time.monotonic() + TIMEOUT
         while f"RUN {NIGHTS[-2].isoformat()} " not in (root / "backfill.log").read_text(
-                errors="replace"):
-            assert backfill.poll() is None and time.monotonic() < deadline, \
-                (root / "backfill.log").read_text()[-6000:]
+            errors="replace"
+        ):
+            assert backfill.poll() is None and time.monotonic() < deadline, (
+                root / "backfill.log"
+            ).read_text()[-6000:]
             time.sleep(0.5)
-        second = _start(_env(root / "second", dag_url, inbox, template), DEMO_AS_OF,
-                        log=root / "second.log")
+        second = _start(
+            _env(root / "second", dag_url, inbox, template), DEMO_AS_OF, log=root / "second.log"
+        )
         procs.append(second)
         backfill_out, second_out = _finish(backfill), _finish(second)
-        results = Results(dag_url, backfill_out, cli_marts, second_out,
-                          ledger_counts(dag_url), ledger_counts(cli_url),
-                          marts_fingerprint(dag_url), celery_skip=skip)
+        results = Results(
+            dag_url,
+            backfill_out,
+            cli_marts,
+            second_out,
+            ledger_counts(dag_url),
+            ledger_counts(cli_url),
+            marts_fingerprint(dag_url),
+            celery_skip=skip,
+        )
         if celery is not None:
             thread.join(TIMEOUT)
             celery.stop()
@@ -294,8 +350,9 @@ def results(server_url, tmp_path_factory) -> Results:
 
 
 def test_backfill_gives_the_marts_of_projledger_run_night_by_night(results):
-    assert [(n, state) for n, state, _ in _runs(results.backfill)] == \
-        [(n.isoformat(), "success") for n in NIGHTS]
+    assert [(n, state) for n, state, _ in _runs(results.backfill)] == [
+        (n.isoformat(), "success") for n in NIGHTS
+    ]
     dag_marts = _marts(results.backfill)
     assert list(dag_marts) == list(results.cli_marts)
     # The last night is compared once the concurrent second run is over too (next test).
@@ -309,8 +366,9 @@ def test_backfill_gives_the_marts_of_projledger_run_night_by_night(results):
 
 
 def test_a_second_concurrent_run_of_the_night_doubles_nothing(results):
-    assert [(n, state) for n, state, _ in _runs(results.second)] == \
-        [(DEMO_AS_OF.isoformat(), "success")]
+    assert [(n, state) for n, state, _ in _runs(results.second)] == [
+        (DEMO_AS_OF.isoformat(), "success")
+    ]
     assert results.dag_counts["events"] > 0
     assert results.dag_counts["loaded_twice"] == 0
     # Exactly the events and batches of the nights run once each by `projledger run`.
@@ -323,13 +381,16 @@ def test_tasks_run_through_a_celery_worker(results):
         pytest.skip(results.celery_skip)
     assert results.celery_skip is None, results.celery_skip
     runs = _runs(results.celery_out or "")
-    assert [(n, state) for n, state, _ in runs] == [(DEMO_AS_OF.isoformat(), "success")], \
-        (results.celery_out or "")[-4000:]
+    assert [(n, state) for n, state, _ in runs] == [(DEMO_AS_OF.isoformat(), "success")], (
+        results.celery_out or ""
+    )[-4000:]
     run_id = runs[0][2]
     # The worker log names every task of the run it executed.
-    executed = {line.split("task_id=", 1)[1].split("/", 1)[0]
-                for line in (results.celery_log or "").splitlines()
-                if "Executing workload in Celery" in line and f"run_id={run_id}/" in line}
+    executed = {
+        line.split("task_id=", 1)[1].split("/", 1)[0]
+        for line in (results.celery_log or "").splitlines()
+        if "Executing workload in Celery" in line and f"run_id={run_id}/" in line
+    }
     ingest = {f"ingest_{feed}" for feed in FEED_NAMES}
     assert ingest | {"build_warehouse", "run_checks", "send_alerts", "summary"} <= executed
     counts = ledger_counts(results.celery_url)

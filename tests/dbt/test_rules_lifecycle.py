@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from ingest.db import connect
-from ingest.dbt_runner import run_dbt
-from ingest.settings import Settings, load_settings
+from projledger.db import connect
+from projledger.dbt_runner import run_dbt
+from projledger.settings import Settings, load_settings
 
 SELECT = ["+fct_coverage_gap", "+fct_project_warning", "+int_projects_relocation_flagged"]
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from ingest.db import connect
-from ingest.dbt_runner import run_dbt
-from ingest.settings import Settings, load_settings
+from projledger.db import connect
+from projledger.dbt_runner import run_dbt
+from projledger.settings import Settings, load_settings
 from tests.dbt import ledger_fixture as lf
 
 MARTS = [

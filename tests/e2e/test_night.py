@@ -9,10 +9,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from ingest.db import connect
-from ingest.generate import generate
-from ingest.night import build_warehouse, run_night
-from ingest.settings import load_settings
+from projledger.db import connect
+from projledger.generate import generate
+from projledger.night import build_warehouse, run_night
+from projledger.settings import load_settings
 from tests.conftest import DEMO_AS_OF
 
 SCALE = 0.2
@@ -225,7 +225,7 @@ def test_generated_corrections_retractions_and_leavers_are_events(night):
 def _as_role(settings, role: str):
     import psycopg2
 
-    from ingest.db import url_parts
+    from projledger.db import url_parts
 
     parts = url_parts(settings.database_url)
     return psycopg2.connect(
@@ -277,7 +277,7 @@ def test_a_street_role_sees_only_its_own_streets_rows(night):
 
 
 def test_dbt_docs_generate_describes_every_published_column(night):
-    from ingest.dbt_runner import run_dbt
+    from projledger.dbt_runner import run_dbt
 
     settings = night[0]
     result = run_dbt(settings, ["docs", "generate"], DEMO_AS_OF)

@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from ingest.db import connect
-from ingest.locks import LOCK_NAMESPACE, feed_lock
+from projledger.db import connect
+from projledger.db.locks import LOCK_NAMESPACE, feed_lock
 from tests.integration.feedfiles import credit
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ def big_tax_file(inbox: Path, day: str = "20261020", rows: int = ROWS) -> Path:
 
 def start_ingest(inbox: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "ingest.cli", "ingest", "--inbox", str(inbox)],
+        [sys.executable, "-m", "projledger.cli", "ingest", "--inbox", str(inbox)],
         cwd=REPO,
         env=os.environ.copy(),
         stdout=subprocess.PIPE,
@@ -134,7 +134,7 @@ def test_no_wait_fails_with_a_clear_message(settings, tmp_path):
     holder = connect(settings)
     with feed_lock(holder, "tax"):
         proc = subprocess.run(
-            [sys.executable, "-m", "ingest.cli", "ingest", "--inbox", str(inbox), "--no-wait"],
+            [sys.executable, "-m", "projledger.cli", "ingest", "--inbox", str(inbox), "--no-wait"],
             cwd=REPO,
             capture_output=True,
             text=True,

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest import reference
 from ingest.feeds.contracts import FEED_NAMES, FEEDS
-from ingest.generate import generate
 from ingest.identifiers import credit_code_ok, project_code_ok
 from ingest.readers import csv_layout, csv_rows, jsonl_rows, xlsx_rows
+from projledger import reference
+from projledger.generate import generate
 
 AS_OF = date(2026, 11, 24)
 

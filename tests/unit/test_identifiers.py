@@ -2,8 +2,8 @@ import random
 
 import pytest
 
-from ingest import reference
 from ingest.identifiers import CREDIT_ALPHABET, credit_check_char, credit_code_ok, project_code_ok
+from projledger import reference
 
 
 def _valid(first17: str) -> str:

@@ -8,9 +8,12 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+PYTHON_FOLDERS = ("projledger", "ingest", "expectations", "alerts", "reports", "dags", "tests")
+
+
 def test_python_is_ruff_clean():
     proc = subprocess.run(
-        [BIN / "ruff", "check", "ingest", "expectations", "dags", "tests"],
+        [BIN / "ruff", "check", *PYTHON_FOLDERS],
         cwd=REPO,
         capture_output=True,
         text=True,

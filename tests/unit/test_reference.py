@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.reference import SEEDS_DIR
+from projledger.reference import SEEDS_DIR
 
 SHARED_REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 

@@ -1,0 +1,158 @@
+"""Which items are new, still open, due a reminder, escalated or resolved tonight, decided
+from the run's as_of and the alerts recorded for earlier nights (run_date < as_of) only, so a
+night re-run later gives the same digest.
+
+- new: not in an open episode of an earlier alert (a rejected row: never alerted before);
+- reminder: open, and `remind_days` since it was last sent as new or reminder, or the night it
+  reaches `escalate_days` open (then escalated: the escalation address is copied);
+- open: listed in the digest, not re-sent as news;
+- resolved: in an open episode of an earlier alert, no longer found tonight (gaps, warnings).
+Quarantined rows and rejected files are one-off news: sent once, as new."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from alerts.items import REJECTED, Item
+
+NEW, OPEN, REMINDER, RESOLVED = "new", "open", "reminder", "resolved"
+
+
+@dataclass
+class Episode:
+    """An item's alert history since it last resolved."""
+
+    first_sent: date
+    last_news: date | None  # last night sent as new or reminder
+    escalated: bool
+    last_state: str
+    last_item: Item
+
+
+@dataclass
+class Entry:
+    item: Item
+    state: str
+    days_open: int | None
+    escalated: bool = False
+
+
+@dataclass
+class Digest:
+    owner: str
+    entries: list[Entry] = field(default_factory=list)
+
+    def of(self, state: str) -> list[Entry]:
+        return [e for e in self.entries if e.state == state]
+
+    @property
+    def news(self) -> bool:
+        """Anything to tell: new, reminder or resolved items."""
+        return any(e.state != OPEN for e in self.entries)
+
+    @property
+    def escalated(self) -> bool:
+        return any(e.escalated and e.state in (NEW, REMINDER) for e in self.entries)
+
+
+def load_history(conn, as_of: date) -> dict[tuple[str, str, str], Episode | None]:
+    """(owner, kind, item_id) -> its open episode (None if it last resolved; a rejected row
+    maps to a closed marker since it is never re-sent)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """
+            select a.owner_dept, i.item_kind, i.item_id, a.run_date, i.state, i.escalated,
+                   i.detail
+            from alerts.alert_item as i
+            join alerts.alert as a on a.alert_id = i.alert_id
+            where a.run_date < %s
+            order by a.run_date, a.alert_id
+            """,
+            (as_of,),
+        )
+        rows = cur.fetchall()
+    history: dict[tuple[str, str, str], Episode | None] = {}
+    for owner, kind, item_id, run_date, state, escalated, detail in rows:
+        key = (owner, kind, item_id)
+        ep = history.get(key)
+        if state == RESOLVED:
+            history[key] = None
+            continue
+        item = Item.from_json(detail) if detail else Item(kind, item_id, owner, "")
+        if ep is None:
+            ep = Episode(
+                first_sent=run_date,
+                last_news=None,
+                escalated=False,
+                last_state=state,
+                last_item=item,
+            )
+            history[key] = ep
+        if state in (NEW, REMINDER):
+            ep.last_news = run_date
+        ep.escalated = ep.escalated or escalated
+        ep.last_state = state
+        ep.last_item = item
+    return history
+
+
+def decide(
+    items: list[Item],
+    history: dict,
+    known_kinds: set[str],
+    as_of: date,
+    remind_days: int,
+    escalate_days: int,
+    waived: set[tuple[str, str, str]] | frozenset = frozenset(),
+) -> dict[str, Digest]:
+    """Tonight's digest per owner (only owners with at least one entry). `items` are the
+    unwaived current items; `waived` the keys of current items under a waiver (neither listed
+    nor resolved)."""
+    digests: dict[str, Digest] = defaultdict(lambda: Digest(owner=""))
+    seen: set[tuple[str, str, str]] = set()
+    for item in items:
+        key = (item.owner, item.kind, item.item_id)
+        seen.add(key)
+        digest = digests[item.owner]
+        digest.owner = item.owner
+        ever_sent = key in history
+        ep = history.get(key)
+        if item.kind == REJECTED:
+            if not ever_sent:
+                digest.entries.append(Entry(item, NEW, _days(item.opened_on, as_of)))
+            continue
+        if ep is None:
+            days = _days(item.opened_on or as_of, as_of)
+            digest.entries.append(Entry(item, NEW, days, escalated=days >= escalate_days))
+            continue
+        opened = item.opened_on or ep.first_sent
+        days = _days(opened, as_of)
+        item.opened_on = opened
+        reaches_escalation = days >= escalate_days and not ep.escalated
+        reminder_due = ep.last_news is None or (as_of - ep.last_news).days >= remind_days
+        if reaches_escalation or reminder_due:
+            digest.entries.append(Entry(item, REMINDER, days, escalated=days >= escalate_days))
+        else:
+            digest.entries.append(Entry(item, OPEN, days, escalated=False))
+    for key, ep in history.items():
+        owner, kind, _item_id = key
+        if (
+            ep is None
+            or key in seen
+            or key in waived
+            or kind == REJECTED
+            or kind not in known_kinds
+        ):
+            continue
+        item = ep.last_item
+        days = _days(item.opened_on or ep.first_sent, as_of)
+        digest = digests[owner]
+        digest.owner = owner
+        digest.entries.append(Entry(item, RESOLVED, days))
+    return dict(digests)
+
+
+def _days(opened: date | None, as_of: date) -> int | None:
+    return None if opened is None else max((as_of - opened).days, 0)

@@ -1,0 +1,139 @@
+"""Run dbt in-process against the warehouse database.
+
+dbt reads its connection from the PROJLEDGER_PG_* environment variables (dbt_project/
+profiles.yml); they are derived from the settings here, so one Settings object decides which
+database every part of the pipeline uses. The business date goes in as the `as_of` var.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from projledger.settings import Settings
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    unique_id: str
+    status: str
+    execution_time: float
+    message: str | None = None
+    failures: int | None = None
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    args: list[str]
+    success: bool
+    elapsed: float
+    results: list[NodeResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def failed(self) -> list[NodeResult]:
+        return [r for r in self.results if r.status in {"error", "fail", "runtime error"}]
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for r in self.results:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        parts = ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+        head = "ok" if self.success else "FAILED"
+        return f"dbt {' '.join(self.args[:1])}: {head} in {self.elapsed:.1f}s ({parts})"
+
+
+def _vars(as_of: date | None, extra: dict[str, Any] | None) -> dict[str, Any]:
+    values: dict[str, Any] = dict(extra or {})
+    if as_of is not None:
+        values["as_of"] = as_of.isoformat()
+    return values
+
+
+def _prepare_env(settings: Settings) -> None:
+    from projledger.db import dbt_env
+
+    # dbt's profile reads these; the in-process runner sees only os.environ.
+    os.environ.update(dbt_env(settings))
+
+
+def _node_results(result: Any) -> list[NodeResult]:
+    out: list[NodeResult] = []
+    for r in getattr(result, "results", None) or []:
+        node = getattr(r, "node", None)
+        status = getattr(r, "status", "")
+        out.append(
+            NodeResult(
+                unique_id=getattr(node, "unique_id", "") if node is not None else "",
+                status=str(getattr(status, "value", status)),
+                execution_time=float(getattr(r, "execution_time", 0.0) or 0.0),
+                message=getattr(r, "message", None),
+                failures=getattr(r, "failures", None),
+            )
+        )
+    return out
+
+
+def run_dbt(
+    settings: Settings,
+    args: list[str],
+    as_of: date | None = None,
+    extra_vars: dict[str, Any] | None = None,
+    with_db: bool = True,
+) -> DbtRun:
+    """Run one dbt command (e.g. ["build"], ["run", "-s", "staging"]) in-process.
+
+    with_db=False skips resolving the database (which may start the embedded server): for
+    commands that never connect, such as parse."""
+    from dbt.cli.main import dbtRunner
+
+    if with_db:
+        _prepare_env(settings)
+    project_dir = str(settings.dbt_project_dir)
+    # The console gets errors only; the full log is in dbt_project/logs/dbt.log.
+    cli_args = [
+        "--log-level",
+        "error",
+        *args,
+        "--project-dir",
+        project_dir,
+        "--profiles-dir",
+        project_dir,
+    ]
+    values = _vars(as_of, extra_vars)
+    if values:
+        cli_args += ["--vars", json.dumps(values)]
+    started = time.monotonic()
+    res = dbtRunner().invoke(cli_args)
+    elapsed = time.monotonic() - started
+    error = str(res.exception) if res.exception is not None else None
+    return DbtRun(
+        args=list(args),
+        success=bool(res.success),
+        elapsed=elapsed,
+        results=_node_results(res.result),
+        error=error,
+    )
+
+
+def build(settings: Settings, as_of: date | None, full_refresh: bool = False) -> DbtRun:
+    """The nightly build: seeds, models and tests of the `nightly` selector, as of a date."""
+    args = ["build", "--selector", "nightly"]
+    if full_refresh:
+        args.append("--full-refresh")
+    return run_dbt(settings, args, as_of)
+
+
+def compile_manifest(settings: Settings) -> Path:
+    """Parse the project and return target/manifest.json (read by Cosmos at DAG parse time)."""
+    run = run_dbt(settings, ["parse"], with_db=False)
+    manifest = Path(settings.dbt_project_dir) / "target" / "manifest.json"
+    if not run.success or not manifest.exists():
+        raise RuntimeError(f"dbt parse failed: {run.error or run.summary()}")
+    return manifest

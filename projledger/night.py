@@ -1,0 +1,134 @@
+"""One night of the pipeline: ingest, dbt build, quality checks, alert digests, summary.
+
+`projledger run` and the Airflow DAGs call these same functions, step by step, so a night
+run from the command line and one run by the scheduler give the same warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from projledger.db import connect
+from projledger.db.locks import warehouse_lock
+from projledger.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class NightReport:
+    as_of: date
+    ok: bool = True
+    timings: dict[str, float] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    summary: str = ""
+
+
+def ingest_feeds(
+    settings: Settings, inbox: Path, feeds: list[str] | None = None, as_of: date | None = None
+) -> list:
+    """Load every new file of the inbox (or of some feeds) delivered by `as_of`: a night
+    knows only what had arrived by its business date, so a backfill replays nights in order.
+    A feed with nothing new is not an error: an overdue delivery is the `missing_feed`
+    rule's finding, for the alerts."""
+    from ingest.load import ingest_inbox
+
+    conn = connect(settings)
+    try:
+        return ingest_inbox(conn, Path(inbox), feeds, until=as_of)
+    finally:
+        conn.close()
+
+
+def ingest_feed(settings: Settings, inbox: Path, feed: str, as_of: date) -> dict:
+    """One feed's ingest, summarised (what an Airflow task returns and publishes)."""
+    batches = [b for b in ingest_feeds(settings, inbox, [feed], as_of) if b.status != "skipped"]
+    return {
+        "as_of": as_of.isoformat(),
+        "new_files": [b.file_name for b in batches],
+        "rejected_files": [b.file_name for b in batches if b.status == "rejected"],
+        "rows_loaded": sum(b.rows_loaded for b in batches),
+        "rows_rejected": sum(b.rows_rejected for b in batches),
+        "events_added": sum(b.events_added for b in batches),
+    }
+
+
+def build_warehouse(settings: Settings, as_of: date, full_refresh: bool = False):
+    from projledger.dbt_runner import build
+
+    with warehouse_lock(settings):
+        result = build(settings, as_of, full_refresh=full_refresh)
+    if not result.success:
+        failed = "; ".join(f"{r.unique_id}: {r.message}" for r in result.failed[:5])
+        raise RuntimeError(f"dbt build failed for {as_of}: {result.error or failed}")
+    grant_access(settings)
+    return result
+
+
+def grant_access(settings: Settings) -> list[str]:
+    """dbt recreates the marts tables on every build: grants and street policies again."""
+    from projledger.db.roles import ensure_roles
+
+    with warehouse_lock(settings):
+        conn = connect(settings)
+        try:
+            return ensure_roles(conn)
+        finally:
+            conn.close()
+
+
+def run_checks(settings: Settings, as_of: date) -> list:
+    from expectations.checkpoints import run_checks as run
+
+    with warehouse_lock(settings):
+        return run(settings, as_of)
+
+
+def send_alerts(settings: Settings, as_of: date) -> list[str]:
+    from alerts import send_digests
+
+    with warehouse_lock(settings):
+        return send_digests(settings, as_of)
+
+
+def run_night(settings: Settings, inbox: Path, as_of: date) -> NightReport:
+    """Run every step; a failing check or alert step is reported, never hides the others."""
+    report = NightReport(as_of)
+
+    def step(name: str, fn, *args, required: bool = True):
+        started = time.monotonic()
+        try:
+            return fn(*args)
+        except Exception as exc:  # reported in the summary; a required step stops the night
+            log.exception("%s failed", name)
+            report.ok = False
+            report.problems.append(f"{name} failed: {exc}")
+            if required:
+                raise
+            return None
+        finally:
+            report.timings[name] = time.monotonic() - started
+
+    batches = []
+    alert_lines: list[str] = []
+    try:
+        batches = step("ingest", ingest_feeds, settings, inbox, None, as_of)
+        step("dbt build", build_warehouse, settings, as_of)
+        step("checks", run_checks, settings, as_of, required=False)
+        alert_lines = step("alerts", send_alerts, settings, as_of, required=False) or []
+    except Exception:
+        pass
+    from projledger.summary import night_summary
+
+    report.summary = night_summary(settings, as_of, batches, alert_lines, report)
+    return report
+
+
+def summary(settings: Settings, as_of: date) -> str:
+    from projledger.summary import night_summary
+
+    return night_summary(settings, as_of, None, None, None)

@@ -1,0 +1,1 @@
+"""Marts → documents for the district's leaders (the monthly bulletin)."""
