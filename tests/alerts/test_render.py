@@ -97,7 +97,7 @@ def test_feed_and_column_labels_come_from_the_contracts():
 
 
 def test_csv_neutralises_formulas():
-    payloads = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+    payloads = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
     items = [
         Item(
             REJECTED,
