@@ -79,6 +79,18 @@ def amounts(text: str) -> str:
     return _AMOUNT.sub(lambda m: str(Decimal(m[1]).quantize(_CENT, ROUND_HALF_UP)), text)
 
 
+def markdown_text(text: str) -> str:
+    """Delivered text (project and file names, details) must not become Markdown in a robot
+    message: no links, no HTML (WeCom's <font>), no emphasis, no new line that would start a
+    heading or a list."""
+    return str(text).translate(_MD_TABLE)
+
+
+_MD_TABLE = str.maketrans(
+    {"[": "［", "]": "］", "<": "＜", ">": "＞", "*": "＊", "`": "｀", "\n": " ", "\r": " "}
+)
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -94,6 +106,7 @@ def environment() -> Environment:
     env.filters.update(
         cn_date=cn_date,
         amounts=amounts,
+        md=markdown_text,
         rule_name=lambda rule: RULES.get(rule, rule),
         feed_name=lambda feed: FEEDS.get(feed or "", feed or ""),
         grade_name=lambda grade: GRADES.get(grade or "", grade or ""),
