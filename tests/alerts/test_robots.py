@@ -92,7 +92,7 @@ def _times_named(robot: Robot, name: str) -> int:
 
 
 def _fct_alert(s, conn) -> list[tuple]:
-    res = run_dbt(s, ["run", "-s", "fct_alert"])
+    res = run_dbt(s, ["build", "-s", "fct_alert", "fct_alert_item"])  # and their tests
     assert res.success, res.error or res.summary()
     with conn.cursor() as cur:
         cur.execute(
