@@ -15,6 +15,7 @@ and the signing secret are secrets).
 from __future__ import annotations
 
 import hashlib
+import logging
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 
 WECOM, DINGTALK = "wecom", "dingtalk"
 KINDS = (WECOM, DINGTALK)
+log = logging.getLogger(__name__)
 
 
 class ChannelsError(ValueError):
@@ -50,6 +52,8 @@ def load_channels(path: Path) -> dict[str, Channel]:
     """The configured robots by owner code; none when the file does not exist."""
     if not path.exists():
         return {}
+    if path.stat().st_mode & 0o077:
+        log.warning("%s holds webhook keys and secrets: make it readable by its owner only", path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

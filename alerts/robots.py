@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import quote_plus, urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 from alerts.channels import DINGTALK, WECOM, Channel
 from alerts.items import Item
@@ -128,13 +129,26 @@ class Answer:
     error: str | None = None
 
 
+def _connection(url, timeout: float) -> http.client.HTTPConnection:
+    """A connection to the robot, through the HTTPS proxy of the environment (https_proxy,
+    no_proxy) when there is one: government networks reach the robots' hosts only so."""
+    if url.scheme != "https":
+        return http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
+    proxy = getproxies().get("https")
+    if proxy and not proxy_bypass(url.hostname or ""):
+        p = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        conn = http.client.HTTPSConnection(p.hostname, p.port or 3128, timeout=timeout)
+        conn.set_tunnel(url.hostname, url.port or 443)
+        return conn
+    return http.client.HTTPSConnection(url.hostname, url.port, timeout=timeout)
+
+
 def post(channel: Channel, body: bytes, timeout: float) -> Answer:
     """POST one message. Connecting is separate from sending so that a robot that cannot be
     reached (nothing sent: safe to retry) is told apart from one that took the request and
     gave no usable answer (maybe delivered: not retried)."""
     url = urlsplit(signed_url(channel))
-    cls = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
-    conn = cls(url.hostname, url.port, timeout=timeout)
+    conn = _connection(url, timeout)
     target = url.path + (f"?{url.query}" if url.query else "")
     try:
         try:
