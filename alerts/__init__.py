@@ -1,6 +1,7 @@
 """Department alert digests (部门预警摘要): one digest per owner and night, recorded with its
 items in alerts.alert / alerts.alert_item before it is delivered, then sent by SMTP or written
-to the outbox. Entry points: `send_digests(settings, as_of)` and `preview(settings, as_of)`."""
+to the outbox, and summarised to the owner's group robot (企业微信 / 钉钉) when it has one
+(alerts/robots.py). Entry points: `send_digests(settings, as_of)` and `preview(settings, as_of)`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from psycopg2.extras import Json
 
+from alerts.channels import load_channels
 from alerts.deliver import Outgoing, deliver
 from alerts.items import collect
 from alerts.lifecycle import (
@@ -25,6 +27,7 @@ from alerts.lifecycle import (
 )
 from alerts.owners import Owner, coordinator, load_owners
 from alerts.render import Rendered, render
+from alerts.robots import record_messages, recover, send_robot_messages
 from alerts.waivers import active_waivers, is_waived
 from projledger.settings import rule_vars
 
@@ -202,10 +205,12 @@ def _unsent(conn, up_to: date) -> list[Outgoing]:
 
 def send_digests(settings: Settings, as_of: date) -> list[str]:
     """Retry earlier undelivered alerts, then record and deliver tonight's digests.
-    Idempotent per (run_date, owner): re-running a night sends nothing twice. Returns one
-    report line per alert handled."""
+    Idempotent per (run_date, owner): re-running a night sends nothing twice. Then the same
+    for the group robots. Returns one report line per alert and robot message handled."""
     from projledger.db import connect
 
+    # A broken channels file stops the run before anything is recorded or sent.
+    channels = load_channels(settings.channels_path)
     conn = connect(settings)
     lines: list[str] = []
     try:
@@ -231,6 +236,9 @@ def send_digests(settings: Settings, as_of: date) -> list[str]:
             if out.cc:
                 d += f" cc {','.join(out.cc)}"
             lines.append(f"sent {d}" if ok else f"FAILED {d}: {err}")
+        lines += recover(conn, as_of)
+        record_messages(conn, channels, as_of)
+        lines += send_robot_messages(conn, settings, channels, as_of)
     finally:
         try:
             with conn.cursor() as cur:

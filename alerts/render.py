@@ -1,17 +1,25 @@
-"""The digest as the department reads it: subject, plain text and HTML in Chinese, and the
-full list as a CSV attachment (UTF-8 with BOM, so Excel opens it in Chinese)."""
+"""The digest as the department reads it: subject, plain text and HTML in Chinese from the
+Jinja2 templates in alerts/templates (HTML autoescaped), and the full list as a CSV attachment
+(UTF-8 with BOM, so Excel opens it in Chinese). Feed names and column labels come from the feed
+contracts (ingest/feeds/contracts.py); only the rule names are the digest's own."""
 
 from __future__ import annotations
 
 import csv
-import html
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from typing import Any
 
-from alerts.items import GAP, REJECTED, WARNING, Item
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from alerts.items import GAP, REJECTED, WARNING
 from alerts.lifecycle import NEW, OPEN, REMINDER, RESOLVED, Digest, Entry
 from alerts.owners import Owner
+from ingest.feeds.contracts import FEEDS as CONTRACTS
 
 RULES = {
     "unregistered_project": "应入未入库项目(应入尽入)",
@@ -37,19 +45,13 @@ RULES = {
     "unknown_code_value": "节点、审批事项或产业类别不在标准目录",
     "rejected_file": "整个文件退回(表头缺失或无法解析)",
 }
-FEEDS = {
-    "registry": "项目库",
-    "milestones": "节点推进",
-    "approvals": "行政审批",
-    "land": "土地供应",
-    "stats_fai": "固定资产投资项目月报",
-    "stats_enterprise": "规上企业月报",
-    "stats_gdp": "地区生产总值",
-    "tax": "税收入库",
-}
+FEEDS = {name: feed.zh for name, feed in CONTRACTS.items()}
 KINDS = {GAP: "应入尽入缺报", REJECTED: "数据隔离", WARNING: "分级预警"}
 GRADES = {"red": "红牌", "yellow": "黄牌"}
 STATES = {NEW: "今日新增", OPEN: "仍未解决", REMINDER: "仍未解决(提醒)", RESOLVED: "已解决"}
+# An amount in 万元 (also 万元/亩) as the marts wrote it, with whatever scale the column had.
+_AMOUNT = re.compile(r"(?<![\d.])(-?\d+(?:\.\d+)?)(?=\s*万元)")
+_CENT = Decimal("0.01")
 
 
 @dataclass
@@ -61,127 +63,131 @@ class Rendered:
     attachment: bytes
 
 
-def _cn_date(d: date) -> str:
+@dataclass
+class Section:
+    heading: str
+    entries: list[Entry]
+
+
+def cn_date(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-def describe(item: Item) -> str:
-    """One line naming the item in the department's terms."""
-    rule = RULES.get(item.rule_id, item.rule_id)
-    project = " ".join(p for p in (item.project_code, item.project_name) if p)
-    if item.kind == REJECTED:
-        where = f"{item.file_name}" + (f" 第{item.line_no}行" if item.line_no else "")
-        feed = FEEDS.get(item.feed or "", item.feed or "")
-        text = f"【数据隔离】{feed} {where}：{rule}"
-        return text + (f"（{item.detail}）" if item.detail else "")
-    if item.kind == WARNING:
-        grade = GRADES.get(item.grade or "", item.grade or "")
-        subject = project or f"宗地 {item.parcel_no}"
-        if item.parcel_no and project:
-            subject += f" 宗地 {item.parcel_no}"
-        late = f"，滞后{item.delay_days}天" if item.delay_days is not None else ""
-        return f"【{grade}预警】{rule}：{subject}{late}" + (
-            f"（{item.detail}）" if item.detail else ""
-        )
-    parts = []
-    if project:
-        parts.append(f"项目 {project}")
-    if item.credit_code:
-        parts.append(f"统一社会信用代码 {item.credit_code}")
-    if item.parcel_no:
-        parts.append(f"宗地 {item.parcel_no}")
-    if item.feed:
-        parts.append(f"数据 {FEEDS.get(item.feed, item.feed)}")
-    if item.period:
-        parts.append(f"统计期 {item.period:%Y年%m月}")
-    return f"【应入尽入】{rule}：" + "，".join(parts)
+def amounts(text: str) -> str:
+    """Every amount in 万元 with two decimals: the marts carry each column's own scale
+    (a plan of 41654.3210 beside an actual of 22909.88), the reader wants one."""
+    return _AMOUNT.sub(lambda m: str(Decimal(m[1]).quantize(_CENT, ROUND_HALF_UP)), text)
 
 
-def _suffix(entry: Entry) -> str:
-    bits = []
-    if entry.state != RESOLVED and entry.days_open is not None:
-        bits.append(f"已持续{entry.days_open}天")
-    if entry.state == REMINDER:
-        bits.append("再次提醒")
-    if entry.escalated:
-        bits.append("已超期升级督办")
-    if entry.state == RESOLVED:
-        bits.append("已解决")
-    return f"（{'，'.join(bits)}）" if bits else ""
+def markdown_text(text: str) -> str:
+    """Delivered text (project and file names, details) must not become Markdown in a robot
+    message: no links, no HTML (WeCom's <font>), no emphasis, no new line that would start a
+    heading or a list."""
+    return str(text).translate(_MD_TABLE)
 
 
-def _sections(digest: Digest) -> list[tuple[str, list[Entry]]]:
-    return [
-        ("今日新增", digest.of(NEW)),
-        ("仍未解决", digest.of(REMINDER) + digest.of(OPEN)),
-        ("已解决", digest.of(RESOLVED)),
+_MD_TABLE = str.maketrans(
+    {"[": "［", "]": "］", "<": "＜", ">": "＞", "*": "＊", "`": "｀", "\n": " ", "\r": " "}
+)
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("alerts", "templates"),
+        # Only the HTML is escaped: department-delivered text (file names, details, project
+        # names) must not become markup in a mail client; plain text and Markdown stay raw.
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.do"],
+    )
+    env.filters.update(
+        cn_date=cn_date,
+        amounts=amounts,
+        md=markdown_text,
+        rule_name=lambda rule: RULES.get(rule, rule),
+        feed_name=lambda feed: FEEDS.get(feed or "", feed or ""),
+        grade_name=lambda grade: GRADES.get(grade or "", grade or ""),
+    )
+    env.globals["entry_line"] = entry_line
+    return env
+
+
+def render_template(name: str, **context: Any) -> str:
+    return environment().get_template(name).render(**context)
+
+
+def sections(digest: Digest) -> list[Section]:
+    out = [
+        Section("今日新增", digest.of(NEW)),
+        Section("仍未解决", digest.of(REMINDER) + digest.of(OPEN)),
+        Section("已解决", digest.of(RESOLVED)),
     ]
+    for numeral, s in zip("一二三", out, strict=True):
+        note = "（括号内为已持续天数）" if s.heading == "仍未解决" else ""
+        s.heading = f"{numeral}、{s.heading}（{len(s.entries)}项）{note}"
+    return out
 
 
-def _cards(digest: Digest) -> tuple[int, int]:
+@dataclass
+class Summary:
+    """What the templates say about a digest besides its items."""
+
+    escalated: bool
+    n_new: int
+    n_open: int
+    n_resolved: int
+    red: int
+    yellow: int
+    sections: list[Section]
+
+
+def summarise(digest: Digest) -> Summary:
     live = [e.item for e in digest.entries if e.state != RESOLVED and e.item.kind == WARNING]
-    return (sum(i.grade == "red" for i in live), sum(i.grade == "yellow" for i in live))
+    return Summary(
+        escalated=digest.escalated,
+        n_new=len(digest.of(NEW)),
+        n_open=len(digest.of(OPEN)) + len(digest.of(REMINDER)),
+        n_resolved=len(digest.of(RESOLVED)),
+        red=sum(i.grade == "red" for i in live),
+        yellow=sum(i.grade == "yellow" for i in live),
+        sections=sections(digest),
+    )
+
+
+def _macros():
+    return environment().get_template("_items.txt.j2").module
+
+
+def describe(item) -> str:
+    """One line naming the item in the department's terms."""
+    return str(_macros().describe(item))
+
+
+def entry_line(entry: Entry) -> str:
+    """An item's line with how long it has been open. A plain str on purpose: the HTML
+    template escapes it (a macro called from there would count as markup)."""
+    macros = _macros()
+    return str(macros.describe(entry.item)) + str(macros.suffix(entry))
 
 
 def render(digest: Digest, owner: Owner, as_of: date) -> Rendered:
-    n_new, n_open = len(digest.of(NEW)), len(digest.of(OPEN)) + len(digest.of(REMINDER))
-    n_resolved = len(digest.of(RESOLVED))
-    red, yellow = _cards(digest)
-    escalated = "【督办】" if digest.escalated else ""
-    subject = (
-        f"{escalated}重大产业项目库预警摘要 {owner.name} {_cn_date(as_of)}："
-        f"新增{n_new}项，仍未解决{n_open}项，已解决{n_resolved}项"
-    )
-    intro = [
-        f"{owner.name}：",
-        "",
-        f"以下为{_cn_date(as_of)}重大产业项目库数据核查结果（应入尽入核查、数据质量校验、"
-        "分级预警），仅含贵单位负责的事项，请及时核实处理。",
-        f"本单位所涉项目：红牌预警{red}项，黄牌预警{yellow}项。",
-    ]
-    if digest.escalated:
-        intro.append("部分事项已超过督办期限，本摘要同时抄送分管负责同志。")
-    lines = list(intro)
-    html_parts = [f"<p>{html.escape(line)}</p>" for line in intro if line]
-    numerals = ["一", "二", "三"]
-    for n, (title, entries) in enumerate(_sections(digest)):
-        heading = f"{numerals[n]}、{title}（{len(entries)}项）"
-        if title == "仍未解决":
-            heading += "（括号内为已持续天数）"
-        lines += ["", heading]
-        html_parts.append(f"<h3>{html.escape(heading)}</h3>")
-        if not entries:
-            lines.append("  无")
-            html_parts.append("<p>无</p>")
-            continue
-        html_parts.append("<ol>")
-        for i, entry in enumerate(entries, 1):
-            text = describe(entry.item) + _suffix(entry)
-            lines.append(f"  {i}. {text}")
-            style = ' style="color:#c00"' if entry.item.grade == "red" else ""
-            html_parts.append(f"<li{style}>{html.escape(text)}</li>")
-        html_parts.append("</ol>")
-    footer = [
-        "",
-        "完整清单见附件（CSV，可用Excel打开）。数据缺报请按期补报；被隔离的数据请更正后"
-        "重新报送；如有异议或已申请豁免，请与项目办联系。",
-        "此邮件由重大项目库数据平台自动发送。",
-    ]
-    lines += footer
-    html_parts += [f"<p>{html.escape(line)}</p>" for line in footer if line]
-    body_html = (
-        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<title>{html.escape(subject)}</title></head><body>"
-        + "\n".join(html_parts)
-        + "</body></html>"
-    )
+    summary = summarise(digest)
+    context = {"d": summary, "owner": owner, "as_of": as_of}
+    subject = render_template("digest_subject.txt.j2", **context).strip()
     return Rendered(
         subject=subject,
-        text="\n".join(lines) + "\n",
-        html=body_html,
+        text=render_template("digest.txt.j2", **context) + "\n",
+        html=render_template("digest.html.j2", subject=subject, **context),
         attachment_name=f"预警清单_{owner.code}_{as_of:%Y%m%d}.csv",
         attachment=attachment_csv(digest),
     )
+
+
+def _label(feed: str, column: str) -> str:
+    return CONTRACTS[feed].column(column).zh
 
 
 CSV_HEADER = [
@@ -190,14 +196,14 @@ CSV_HEADER = [
     "规则或原因",
     "规则代码",
     "事项编号",
-    "项目代码",
-    "项目名称",
-    "统一社会信用代码",
-    "宗地编号",
+    _label("registry", "project_code"),
+    _label("registry", "project_name"),
+    _label("stats_enterprise", "credit_code"),
+    _label("land", "parcel_no"),
     "数据来源",
     "文件",
     "行号",
-    "统计期",
+    _label("stats_fai", "period"),
     "发现日期",
     "已持续天数",
     "预警等级",
@@ -205,37 +211,47 @@ CSV_HEADER = [
     "说明",
     "升级督办",
 ]
+# A cell starting with one of these is a formula to Excel, LibreOffice and WPS (tab and CR
+# too, as some of them strip them first): department-delivered text must stay text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is prefixed with ' (shown as text).
+    Numbers are written as numbers: a negative day count is a value, not a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def attachment_csv(digest: Digest) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    for _title, entries in _sections(digest):
-        for e in entries:
+    for section in sections(digest):
+        for e in section.entries:
             i = e.item
-            writer.writerow(
-                [
-                    STATES[e.state],
-                    KINDS[i.kind],
-                    RULES.get(i.rule_id, i.rule_id),
-                    i.rule_id,
-                    i.item_id,
-                    i.project_code or "",
-                    i.project_name or "",
-                    i.credit_code or "",
-                    i.parcel_no or "",
-                    FEEDS.get(i.feed or "", i.feed or ""),
-                    i.file_name or "",
-                    i.line_no or "",
-                    i.period.strftime("%Y-%m") if i.period else "",
-                    i.opened_on.isoformat() if i.opened_on else "",
-                    "" if e.days_open is None else e.days_open,
-                    GRADES.get(i.grade or "", ""),
-                    "" if i.delay_days is None else i.delay_days,
-                    i.detail or "",
-                    "是" if e.escalated else "",
-                ]
-            )
+            row = [
+                STATES[e.state],
+                KINDS[i.kind],
+                RULES.get(i.rule_id, i.rule_id),
+                i.rule_id,
+                i.item_id,
+                i.project_code or "",
+                i.project_name or "",
+                i.credit_code or "",
+                i.parcel_no or "",
+                FEEDS.get(i.feed or "", i.feed or ""),
+                i.file_name or "",
+                i.line_no or "",
+                i.period.strftime("%Y-%m") if i.period else "",
+                i.opened_on.isoformat() if i.opened_on else "",
+                "" if e.days_open is None else e.days_open,
+                GRADES.get(i.grade or "", ""),
+                "" if i.delay_days is None else i.delay_days,
+                amounts(i.detail or ""),
+                "是" if e.escalated else "",
+            ]
+            writer.writerow([_cell(v) for v in row])
     # UTF-8 with BOM: Excel on Windows reads the Chinese correctly only with it.
     return buf.getvalue().encode("utf-8-sig")

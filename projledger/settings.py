@@ -34,6 +34,13 @@ class Settings:
     smtp_password: str | None = None
     mail_from: str = "projledger@chongchuan.example.gov.cn"
     skip_empty_digests: bool = True
+    # Group robots (alerts/robots.py): the channels file (default $PROJLEDGER_HOME/channels.toml)
+    # and the robots' limits. The window is a setting so tests can shorten the minute.
+    channels_file: Path | None = None
+    robot_rate_limit: int = 20
+    robot_rate_window: float = 60.0
+    robot_timeout: float = 10.0
+    robot_max_waits: int = 3
 
     @property
     def database_url(self) -> str:
@@ -45,6 +52,10 @@ class Settings:
     @property
     def outbox(self) -> Path:
         return self.home / "outbox"
+
+    @property
+    def channels_path(self) -> Path:
+        return self.channels_file or self.home / "channels.toml"
 
     @property
     def pgdata(self) -> Path:
@@ -65,6 +76,9 @@ def load_settings(**overrides) -> Settings:
         smtp_password=env.get("PROJLEDGER_SMTP_PASSWORD") or None,
         mail_from=env.get("PROJLEDGER_MAIL_FROM", "projledger@chongchuan.example.gov.cn"),
         skip_empty_digests=_bool(env.get("PROJLEDGER_SKIP_EMPTY_DIGESTS"), True),
+        channels_file=Path(env["PROJLEDGER_CHANNELS"]) if env.get("PROJLEDGER_CHANNELS") else None,
+        robot_rate_window=float(env.get("PROJLEDGER_ROBOT_RATE_WINDOW", "60")),
+        robot_timeout=float(env.get("PROJLEDGER_ROBOT_TIMEOUT", "10")),
     )
     values.update(overrides)
     return Settings(**values)
