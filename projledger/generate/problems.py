@@ -822,38 +822,37 @@ class Injector:
         m = next((m for m in p.nodes if m.actual is None and items(m.node)), None)
         return items(m.node)[0] if m else None
 
-    def _pending(self, tag: str, over: int | None = None, exactly: bool = False) -> Project:
-        """A pre-start project whose open item has been pending `over` working days beyond its
-        limit (or exactly its limit); its decided items as usual."""
+    def _pending(self, tag: str, over) -> tuple[Project, str, int, int, date]:
+        """A pre-start project whose open item has been pending `over(limit)` working days
+        beyond its limit; its decided items as usual. (project, item, limit, over, accepted)"""
         w = self.w
         p = self.project("pre_start", tag, accept=lambda p: self._open_item(p) is not None)
         item = self._open_item(p)
         limit = w.refs.limit(item)
-        accepted = accepted_for(self.a, limit if exactly else limit + over)
+        beyond = over(limit)
+        accepted = accepted_for(self.a, limit + beyond)
         p.approvals = [x for x in w.approvals_for(p) if x.decided_on is not None]
         p.approvals.append(
             Approval(p.code, p.name, p.credit_code, item, accepted, None, None, p.investment)
         )
-        p.tags_item = (item, limit, accepted)  # type: ignore[attr-defined]
-        return p
+        return p, item, limit, beyond, accepted
 
     def approval_overdue(self) -> None:
         rng = self.rng
-        for grade in ("yellow", "red"):
-            p = self._pending("approval_overdue", over=0)
-            item, limit, _ = p.tags_item
-            # Yellow: over the limit, at most twice it; red: over twice the limit.
-            over = rng.randint(1, limit) if grade == "yellow" else limit + rng.randint(1, 10)
-            accepted = accepted_for(self.a, limit + over)
-            p.approvals[-1].accepted_on = accepted
+        # Yellow: over the limit, at most twice it; red: over twice the limit.
+        for grade, over in (
+            ("yellow", lambda limit: rng.randint(1, limit)),
+            ("red", lambda limit: limit + rng.randint(1, 10)),
+        ):
+            p, item, limit, beyond, accepted = self._pending("approval_overdue", over)
             self.exp.warning(
                 "approval_overdue",
                 grade,
                 project_code=p.code,
-                delay_days=over,
+                delay_days=beyond,
                 item=item,
                 accepted_on=accepted,
-                working_days=limit + over,
+                working_days=limit + beyond,
                 limit_working_days=limit,
                 note="working days per the State Council calendar (chinese_calendar)",
             )
@@ -948,8 +947,7 @@ class Injector:
             credit_code=ent.codes[53],
             lead_id=x.lead_id,
         )
-        p = self._pending("negative", exactly=True)
-        item, limit, accepted = p.tags_item
+        p, item, limit, _, accepted = self._pending("negative", lambda limit: 0)
         exp.negative(
             "pending approval at exactly its limit",
             "approval_overdue",

@@ -56,6 +56,7 @@ SUFFIXES = {
     PLANNED: (("片区产业地块", "地块"),),
 }
 BRANDS = ("国家级", "省级", "市级")
+INVESTED_PER_M2 = {BUILT: 0.35, BUILDING: 0.1, PLANNED: 0.0}  # 万元 per m² so far
 LEAD_WHAT = ("新能源项目", "智能装备项目", "生物医药项目", "总部项目", "数字经济项目", "新材料项目")
 
 
@@ -101,11 +102,7 @@ def build_carriers(w: World, rng: random.Random) -> None:
                     total=area,
                     usable=use,
                     occupied=round(use * rng.uniform(0.55, 0.9)) if use else None,
-                    investment=round(
-                        area * (rng.uniform(0.25, 0.5) if status == BUILT else 0.1), -1
-                    )
-                    if status != PLANNED
-                    else 0.0,
+                    investment=round(area * INVESTED_PER_M2[status] * rng.uniform(0.8, 1.2), -1),
                     brand=BRANDS[i % 3] if status == BUILT and i % 4 == 0 else None,
                 )
             )
