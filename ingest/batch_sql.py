@@ -108,15 +108,35 @@ def _outer_typed(col: c.Column, positions: dict[str, int]) -> sql.Composable:
 
 
 def _value_set(col: c.Column) -> list[str]:
-    return list(reference.values(col.ref)) if col.ref else list(col.choices)
+    if not col.refs:
+        return list(col.choices)
+    return [v for ref in col.refs for v in reference.values(ref)]
 
 
-def _checks(col: c.Column, required: bool) -> list[tuple[str, sql.Composable]]:
-    """(reason, condition on the row's trimmed and typed values) in the order they are tried."""
+def _blank_checks(col: c.Column, required: bool) -> list[tuple[str, sql.Composable]]:
+    """Checks of a blank value: required always, or only on rows where another column holds
+    one of the values that make it required."""
+    r = _r(col.name)
+    if required:
+        return [("missing_required", sql.SQL("{} is null").format(r))]
+    if col.required_when:
+        other, values = col.required_when
+        return [
+            (
+                "missing_required",
+                sql.SQL("{} is null and {} = any({}::text[])").format(
+                    r, _r(other), sql.Literal(list(values))
+                ),
+            )
+        ]
+    return []
+
+
+def _checks(col: c.Column) -> list[tuple[str, sql.Composable]]:
+    """(reason, condition on the row's trimmed and typed values) in the order they are tried;
+    every check but the blank ones (see _blank_checks) is only tried on a non-blank value."""
     r, t = _r(col.name), _t(col.name)
     out: list[tuple[str, sql.Composable]] = []
-    if required:
-        out.append(("missing_required", sql.SQL("{} is null").format(r)))
     kind = col.kind
     if kind == c.PROJECT_CODE:
         out.append(("invalid_project_code", sql.SQL("not ledger.project_code_ok({})").format(r)))
@@ -136,6 +156,8 @@ def _checks(col: c.Column, required: bool) -> list[tuple[str, sql.Composable]]:
     elif kind == c.CHOICE:
         allowed = sql.Literal(_value_set(col))
         out.append(("unknown_code_value", sql.SQL("not {} = any({}::text[])").format(r, allowed)))
+    if col.pattern:
+        out.append(("unknown_code_value", sql.SQL("{} !~ {}").format(r, sql.Literal(col.pattern))))
     return out
 
 
@@ -144,11 +166,13 @@ def _problem(feed: Feed) -> sql.Composable:
     whens = []
     for col in feed.columns:
         in_key = col.name in feed.key
-        for i, (reason, cond) in enumerate(_checks(col, required=col.name in feed.required)):
+        checks = [
+            (reason, cond, True) for reason, cond in _blank_checks(col, col.name in feed.required)
+        ]
+        checks += [(reason, cond, False) for reason, cond in _checks(col)]
+        for reason, cond, on_blank in checks:
             guarded = (
-                cond
-                if i == 0 and reason == "missing_required"
-                else sql.SQL("{} is not null and {}").format(_r(col.name), cond)
+                cond if on_blank else sql.SQL("{} is not null and {}").format(_r(col.name), cond)
             )
             if not in_key:
                 guarded = sql.SQL("not is_retract and {}").format(guarded)

@@ -33,7 +33,20 @@ class Column:
     required: bool = False
     positive: bool = False
     choices: tuple[str, ...] = ()
-    ref: str | None = None  # "<seed>.<column>": the value set lives in a reference seed
+    # "<seed>.<column>": the value set lives in a reference seed; several name a union
+    # (a sourcing unit is a street or a department).
+    ref: str | tuple[str, ...] | None = None
+    # A format the trimmed value must match (PostgreSQL regex), else unknown_code_value.
+    pattern: str | None = None
+    # (column, values): required only on rows whose `column` holds one of `values`
+    # (a signed lead needs its signing date); blank there is missing_required.
+    required_when: tuple[str, tuple[str, ...]] | None = None
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        if self.ref is None:
+            return ()
+        return (self.ref,) if isinstance(self.ref, str) else self.ref
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,7 @@ class Feed:
     zh: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
+    # Each file is the feed's whole population: a live key absent from it gets a `leave`.
     snapshot: bool = False
     aliases: dict[str, str] = field(default_factory=dict)
 
@@ -52,6 +66,11 @@ class Feed:
     def required(self) -> tuple[str, ...]:
         """Headers a file must carry: its key and the columns marked required."""
         return tuple(c.name for c in self.columns if c.name in self.key or c.required)
+
+
+LEAD_STAGES = ("在谈", "签约", "落地", "终止")
+LEAD_SIGNED = ("签约", "落地")  # stages that need a signing date
+LEAD_ID_PATTERN = "^ZS[0-9]{4}-[0-9]{4}$"  # ZS + year + - + 4 digits, e.g. ZS2026-0113
 
 
 def _c(name: str, zh: str, kind: str = TEXT, **kw) -> Column:
@@ -175,6 +194,69 @@ FEEDS: dict[str, Feed] = {
                 _c("paid_on", "入库日期", DATE),
                 _c("street_code", "所属街道", STREET_CODE),
                 _c("carrier", "载体"),
+            ),
+        ),
+        Feed(
+            "leads",
+            "招商项目台账",
+            key=("lead_id",),
+            snapshot=True,
+            columns=(
+                _c("lead_id", "线索编号", required=True, pattern=LEAD_ID_PATTERN),
+                _c("project_name", "项目名称", required=True),
+                _c("investor", "投资方"),
+                _c("credit_code", "统一社会信用代码", CREDIT_CODE),
+                _c(
+                    "sourcing_unit",
+                    "招引单位",
+                    CHOICE,
+                    required=True,
+                    ref=("streets.street_code", "departments.dept_code"),
+                ),
+                _c("street_code", "拟落户街道", STREET_CODE, required=True),
+                _c("industry", "产业类别", CHOICE, ref="industries.industry"),
+                _c("intended_investment", "意向投资额", NUMBER, required=True, positive=True),
+                _c("stage", "阶段", CHOICE, required=True, choices=LEAD_STAGES),
+                _c("first_contact_on", "首次接洽日期", DATE, required=True),
+                _c("signed_on", "签约日期", DATE, required_when=("stage", LEAD_SIGNED)),
+                _c("project_code", "项目代码", PROJECT_CODE),
+            ),
+        ),
+        Feed(
+            "carriers",
+            "载体平台",
+            key=("carrier_name", "period"),
+            columns=(
+                _c("carrier_name", "载体名称", required=True),
+                # Kept as delivered; split on ; and ； downstream (staging).
+                _c("aliases", "别名"),
+                _c("carrier_kind", "载体类型", CHOICE, choices=("园区", "楼宇", "地块")),
+                _c("street_code", "所属街道", STREET_CODE, required=True),
+                _c(
+                    "build_status",
+                    "建设状态",
+                    CHOICE,
+                    required=True,
+                    choices=("建成", "在建", "待建"),
+                ),
+                _c("total_area_m2", "总面积(平方米)", NUMBER, required=True, positive=True),
+                _c("usable_area_m2", "可用面积(平方米)", NUMBER),
+                _c("occupied_area_m2", "已用面积(平方米)", NUMBER),
+                _c("investment_completed", "累计完成投资", NUMBER),
+                _c("brand_level", "品牌等级", CHOICE, choices=("国家级", "省级", "市级")),
+                _c("period", "统计期", PERIOD),
+            ),
+        ),
+        Feed(
+            "hitech",
+            "高新技术企业认定",
+            key=("credit_code", "certificate_no"),
+            columns=(
+                _c("credit_code", "统一社会信用代码", CREDIT_CODE, required=True),
+                _c("enterprise_name", "企业名称"),
+                _c("certificate_no", "证书编号", required=True),
+                _c("certified_on", "发证日期", DATE, required=True),
+                _c("valid_until", "有效期至", DATE),
             ),
         ),
     )

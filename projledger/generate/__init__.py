@@ -21,6 +21,7 @@ from projledger.generate.calendar import Calendar
 from projledger.generate.expected import Expected
 from projledger.generate.feeds import Deliverer
 from projledger.generate.problems import Injector
+from projledger.generate.promotion import build_carriers, certificates, clean_leads, name_carriers
 from projledger.generate.refdata import load_refs
 from projledger.generate.world import World, make_enterprises
 
@@ -56,6 +57,18 @@ ASSUMPTIONS = [
     "missing_feed: the latest due stats_gdp quarter is withheld.",
     "unknown_project: a project that left the library stays known through its approvals.",
     "Quarantine line numbers: CSV header = line 1; XLSX sheet row; JSONL 1-based line.",
+    "leads: a full snapshot every Friday; a lead's stage on a date follows its dates (在谈 from "
+    "first contact, 签约 from signed_on, 落地 from its project's registration, 终止 when "
+    "dropped); signed_on and project_code appear once reached.",
+    "carriers: the full list on day 12 of the month after each quarter; every delivery has the "
+    "seed's district totals (49 built 1,750,000 m2 of which 780,000 usable; 18 under "
+    "construction 990,000 m2; 13 planned 800,000 m2); occupancy changes by quarter.",
+    "hitech: delivered every other month on no fixed day, certificates issued 2-20 days "
+    "before the delivery that carries them.",
+    "unregistered_signed_lead / unknown_carrier gaps are keyed by lead_id / carrier (name), "
+    "given in those keys; lead_stalled warnings by lead_id.",
+    "approval_overdue: working days per chinese_calendar (Monday-Friday for a year it does not "
+    "know); a clean pending item stays at most limit - 1 working days old.",
 ]
 
 
@@ -83,7 +96,7 @@ def generate(
     )
     exp = Expected()
     injector = Injector(world, exp, scale)
-    injected = 21 * injector.n + 8  # projects the injector adds
+    injected = 24 * injector.n + 9  # projects the injector adds
     total = round(200 * scale)
     n_clean = max(total - injected, injected + 2)
     states, weights = zip(*STATE_MIX, strict=True)
@@ -98,6 +111,11 @@ def generate(
         )
     extras = injector.run()
     world.finalize()
+    promo = random.Random(f"{seed}|promotion")
+    build_carriers(world, promo)
+    name_carriers(world)
+    clean_leads(world, promo, scale)
+    certificates(world, promo)
 
     deliverer = Deliverer(out, world, extras, exp, seed, scale)
     deliverer.run()

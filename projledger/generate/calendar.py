@@ -64,6 +64,9 @@ class Calendar:
     mondays: list[date] = field(init=False)
     thursdays: list[date] = field(init=False)
     approval_days: list[date] = field(init=False)
+    fridays: list[date] = field(init=False)  # leads snapshots
+    carrier_days: list[tuple[date, date]] = field(init=False)  # (quarter's last month, day)
+    hitech_days: list[date] = field(init=False)
 
     def __post_init__(self) -> None:
         self.start = add_months(self.as_of, -self.months)
@@ -80,6 +83,29 @@ class Calendar:
                 days.append(d)
             d += timedelta(days=1)
         self.approval_days = sorted(set(days))
+        self.fridays = self._weekly(4)
+        self.carrier_days = self._carrier_days()
+        # Certificates come when they are issued: every other month, on no fixed day.
+        self.hitech_days = [
+            d
+            for m in months_from(self.start, self.as_of)
+            if m.month % 2 == 0
+            and self.start <= (d := m.replace(day=5 + (m.month * 7) % 17)) <= self.as_of
+        ] or [self.as_of]
+
+    def _carrier_days(self) -> list[tuple[date, date]]:
+        """The quarterly carriers list, delivered on day 12 of the month after its quarter
+        (due by day 15). A history too short to hold one still gets the latest due quarter,
+        delivered on its first day (a backfill)."""
+        quarters = [
+            m for m in months_from(add_months(self.start, -3), self.as_of) if m.month % 3 == 0
+        ]
+        out = [(q, next_month(q).replace(day=12)) for q in quarters]
+        inside = [(q, d) for q, d in out if self.start <= d <= self.as_of]
+        if not inside:
+            due = [(q, d) for q, d in out if d <= self.as_of]
+            inside = [(due[-1][0], self.start)] if due else []
+        return inside
 
     def _weekly(self, weekday: int) -> list[date]:
         out, d = [], on_or_after(self.start, weekday)

@@ -27,6 +27,7 @@ class Expected:
             "corrections": [],
             "retractions": [],
             "left_registry": [],
+            "left_leads": [],
             "resent_unchanged": [],
         }
     )
@@ -40,19 +41,25 @@ class Expected:
         parcel_no: str | None = None,
         period: date | None = None,
         feed: str | None = None,
+        lead_id: str | None = None,
+        carrier: str | None = None,
         note: str = "",
     ) -> None:
-        self.gaps.append(
-            {
-                "rule_id": rule_id,
-                "project_code": project_code,
-                "credit_code": credit_code,
-                "parcel_no": parcel_no,
-                "period": _iso(period),
-                "feed": feed,
-                "note": note,
-            }
-        )
+        """`lead_id` and `carrier` name the subject of the promotion-loop rules (a lead, a
+        carrier name); they are given only for those."""
+        gap = {
+            "rule_id": rule_id,
+            "project_code": project_code,
+            "credit_code": credit_code,
+            "parcel_no": parcel_no,
+            "period": _iso(period),
+            "feed": feed,
+        }
+        if lead_id is not None:
+            gap["lead_id"] = lead_id
+        if carrier is not None:
+            gap["carrier"] = carrier
+        self.gaps.append({**gap, "note": note})
 
     def warning(
         self,
@@ -61,15 +68,17 @@ class Expected:
         *,
         project_code: str | None = None,
         parcel_no: str | None = None,
+        lead_id: str | None = None,
         delay_days: int | None = None,
         note: str = "",
         **detail: Any,
     ) -> None:
+        warning = {"rule_id": rule_id, "project_code": project_code, "parcel_no": parcel_no}
+        if lead_id is not None:  # lead_stalled: a lead, not a project
+            warning["lead_id"] = lead_id
         self.warnings.append(
             {
-                "rule_id": rule_id,
-                "project_code": project_code,
-                "parcel_no": parcel_no,
+                **warning,
                 "grade": grade,
                 "delay_days": delay_days,
                 "note": note,

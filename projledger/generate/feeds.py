@@ -20,6 +20,7 @@ from projledger.generate.calendar import (
 )
 from projledger.generate.expected import Expected
 from projledger.generate.problems import Extra
+from projledger.generate.promotion import carrier_row
 from projledger.generate.world import (
     COMPLETION,
     PRODUCTION,
@@ -132,6 +133,9 @@ class Deliverer:
         self.stats_enterprise()
         self.stats_gdp()
         self.tax()
+        self.leads()
+        self.carriers()
+        self.hitech()
 
     # --- registry: weekly full snapshot ------------------------------------------------
     def registry(self) -> None:
@@ -583,3 +587,42 @@ class Deliverer:
             file=f"tax/{d:%Y%m%d}.csv",
         )
         yield new
+
+    # --- leads: weekly (Fridays), full snapshot ----------------------------------------
+    def leads(self) -> None:
+        leads = sorted(self.w.leads, key=lambda x: x.lead_id)
+        prev = None
+        for d in self.cal.fridays:
+            rows = (x.row_at(d) for x in leads if x.listed_at(d))
+            fmt = "xlsx" if self.rng("leads-fmt", d).random() < 0.4 else "csv"
+            # The export time makes each snapshot's bytes unique even in a week without change.
+            style = self.style(
+                "leads", d, fmt, extra=("填报人", "招商局"), always=(("导出日期", d.isoformat()),)
+            )
+            self.write("leads", d, style, rows, prev=prev)
+            prev = d
+
+    # --- carriers: quarterly full list, by day 15 of the month after the quarter -------
+    def carriers(self) -> None:
+        carriers = self.w.carriers
+        prev = None
+        for quarter, d in self.cal.carrier_days:
+            fmt = "csv" if self.rng("carriers-fmt", d).random() < 0.5 else "xlsx"
+            style = self.style("carriers", d, fmt, extra=("备注", "季度更新"))
+            self.write("carriers", d, style, (carrier_row(c, quarter) for c in carriers), prev=prev)
+            prev = d
+
+    # --- hitech: certificates as they are issued ---------------------------------------
+    def hitech(self) -> None:
+        days = self.cal.hitech_days
+        out: dict[date, list] = defaultdict(list)
+        for c in sorted(self.w.certificates, key=lambda c: (c.certified_on, c.number)):
+            d = first_on_or_after(days, c.certified_on)
+            if d is not None:
+                out[d].append((c.credit_code, c.name, c.number, c.certified_on, c.valid_until))
+        prev = None
+        for d in days:
+            fmt = self.rng("hitech-fmt", d).choice(("csv", "jsonl", "xlsx"))
+            style = self.style("hitech", d, fmt, headers="zh" if fmt != "jsonl" else "en")
+            self.write("hitech", d, style, out.get(d, []), prev=prev)
+            prev = d

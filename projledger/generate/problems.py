@@ -8,6 +8,8 @@ from datetime import date, timedelta
 
 from projledger.generate.calendar import add_months, month_start, on_or_before
 from projledger.generate.expected import Expected
+from projledger.generate.promotion import lead
+from projledger.generate.workdays import accepted_for
 from projledger.generate.world import (
     APPROVAL,
     BUILDINGS,
@@ -24,6 +26,12 @@ from projledger.generate.world import (
     World,
     fai_months,
 )
+
+# Carrier names that no carriers delivery lists (unknown_carrier), and one only used before
+# the TTM window (must not be reported).
+UNKNOWN_REGISTRY_CARRIERS = ("海安临港智汇园", "北站商务区B地块", "通州湾飞地产业园")
+UNKNOWN_TAX_CARRIERS = ("南通外贸大楼", "濠河文创街区", "城西物流港")
+OLD_CARRIER = "城南老粮库"
 
 
 @dataclass
@@ -51,6 +59,7 @@ class Injector:
         self.n = max(1, round(2 * scale))
         self.extras: list[Extra] = []
         self.mid = world.cal.start + (self.a - world.cal.start) / 2
+        self.k = 0  # the round of injection (distinct names per round)
 
     # --- helpers -----------------------------------------------------------------------
     def project(
@@ -99,10 +108,16 @@ class Injector:
             self.investment_and_tax()
             self.idle_land()
             self.relocated()
+            self.lead_problems()
+            self.approval_overdue()
+            self.unknown_carriers()
+            self.k += 1
         self.negatives()
+        self.promotion_negatives()
         self.unknown_projects()
         self.data_events()
         self.bad_rows()
+        self.promotion_bad_rows()
         return self.extras
 
     # --- coverage gaps -----------------------------------------------------------------
@@ -738,3 +753,290 @@ class Injector:
                 "actual_completion": None,
             },
         )
+
+    # --- the promotion loop: leads, approvals, carriers --------------------------------
+    def lead_problems(self) -> None:
+        w, a, exp, rng = self.w, self.a, self.exp, self.rng
+        # Signed long past the grace period, no local entity yet: nothing can match it.
+        signed = a - _days(rng.randint(100, 300))
+        x = lead(
+            w,
+            rng,
+            first_contact=signed - _days(rng.randint(60, 200)),
+            intended=round(rng.uniform(12000, 80000), -2),
+            signed=signed,
+            tag="unregistered_signed_lead",
+        )
+        exp.gap(
+            "unregistered_signed_lead",
+            lead_id=x.lead_id,
+            note=f"签约 {signed}, {x.intended:.0f} 万元, no credit_code, no project_code",
+        )
+        # 落地 per the feed, with a project code the library does not have: matched by code
+        # only, so the investor's credit code (a library project's) does not save it.
+        host = next(p for p in w.projects if p.clean and p.registered_at(a) and p.left_on is None)
+        signed = a - _days(rng.randint(120, 300))
+        code = self.fresh_code()
+        x = lead(
+            w,
+            rng,
+            first_contact=signed - _days(rng.randint(60, 200)),
+            intended=round(rng.uniform(12000, 80000), -2),
+            signed=signed,
+            landed=signed + _days(30),
+            project_code=code,
+            credit_code=host.credit_code,
+            tag="unregistered_signed_lead",
+        )
+        exp.gap(
+            "unregistered_signed_lead",
+            lead_id=x.lead_id,
+            note=f"落地 {signed}, project_code {code} not in the library "
+            f"(its credit_code is library project {host.code}'s)",
+        )
+        # In talks too long: 181-365 days yellow, more red; delay_days = days past 180.
+        for grade, days in (
+            ("yellow", 180 + rng.randint(1, 185)),
+            ("red", 366 + rng.randint(0, 300)),
+        ):
+            x = lead(
+                w,
+                rng,
+                first_contact=a - _days(days),
+                intended=round(rng.uniform(5000, 80000), -2),
+                tag="lead_stalled",
+            )
+            exp.warning(
+                "lead_stalled",
+                grade,
+                lead_id=x.lead_id,
+                delay_days=days - 180,
+                first_contact_on=x.first_contact,
+                sourcing_unit=x.sourcing_unit,
+                note=f"在谈 for {days} days",
+            )
+
+    def _open_item(self, p: Project) -> str | None:
+        """The approval item of the project's first open node that has one."""
+        items = self.w.refs.items_for_node
+        m = next((m for m in p.nodes if m.actual is None and items(m.node)), None)
+        return items(m.node)[0] if m else None
+
+    def _pending(self, tag: str, over) -> tuple[Project, str, int, int, date]:
+        """A pre-start project whose open item has been pending `over(limit)` working days
+        beyond its limit; its decided items as usual. (project, item, limit, over, accepted)"""
+        w = self.w
+        p = self.project("pre_start", tag, accept=lambda p: self._open_item(p) is not None)
+        item = self._open_item(p)
+        limit = w.refs.limit(item)
+        beyond = over(limit)
+        accepted = accepted_for(self.a, limit + beyond)
+        p.approvals = [x for x in w.approvals_for(p) if x.decided_on is not None]
+        p.approvals.append(
+            Approval(p.code, p.name, p.credit_code, item, accepted, None, None, p.investment)
+        )
+        return p, item, limit, beyond, accepted
+
+    def approval_overdue(self) -> None:
+        rng = self.rng
+        # Yellow: over the limit, at most twice it; red: over twice the limit.
+        for grade, over in (
+            ("yellow", lambda limit: rng.randint(1, limit)),
+            ("red", lambda limit: limit + rng.randint(1, 10)),
+        ):
+            p, item, limit, beyond, accepted = self._pending("approval_overdue", over)
+            self.exp.warning(
+                "approval_overdue",
+                grade,
+                project_code=p.code,
+                delay_days=beyond,
+                item=item,
+                accepted_on=accepted,
+                working_days=limit + beyond,
+                limit_working_days=limit,
+                note="working days per the State Council calendar (chinese_calendar)",
+            )
+
+    def unknown_carriers(self) -> None:
+        w, exp, k = self.w, self.exp, self.k
+        name = UNKNOWN_REGISTRY_CARRIERS[k % len(UNKNOWN_REGISTRY_CARRIERS)]
+        p = self.project("pre_start", "unknown_carrier")
+        p.carrier = name
+        exp.gap("unknown_carrier", carrier=name, note=f"registry project {p.code}")
+        name = UNKNOWN_TAX_CARRIERS[k % len(UNKNOWN_TAX_CARRIERS)]
+        idx = 20 + k
+        w.enterprises.carriers[idx] = name
+        exp.gap(
+            "unknown_carrier",
+            carrier=name,
+            note=f"tax rows of {w.enterprises.codes[idx]} every month of the TTM window",
+        )
+
+    def promotion_negatives(self) -> None:
+        w, a, exp, rng = self.w, self.a, self.exp, self.rng
+        ent, cal = w.enterprises, w.cal
+        for case, signed, intended, code in (
+            ("lead signed exactly 90 days before as_of", a - _days(90), 20000.0, ent.codes[50]),
+            ("signed lead below 10000 万元", a - _days(200), 9900.0, ent.codes[51]),
+        ):
+            x = lead(
+                w,
+                rng,
+                first_contact=signed - _days(90),
+                intended=intended,
+                signed=signed,
+                credit_code=code,
+                tag="negative",
+            )
+            exp.negative(
+                case,
+                "unregistered_signed_lead",
+                f"签约 {signed}, {intended:.0f} 万元",
+                credit_code=code,
+                lead_id=x.lead_id,
+            )
+        host = next(
+            p for p in reversed(w.projects) if p.clean and p.registered_at(a) and p.left_on is None
+        )
+        x = lead(
+            w,
+            rng,
+            first_contact=a - _days(400),
+            intended=round(host.investment, -2),
+            signed=a - _days(200),
+            credit_code=host.credit_code,
+            tag="negative",
+        )
+        exp.negative(
+            "signed lead without project code, matched by credit_code",
+            "unregistered_signed_lead",
+            f"credit_code of library project {host.code}",
+            credit_code=host.credit_code,
+            lead_id=x.lead_id,
+        )
+        x = lead(
+            w,
+            rng,
+            first_contact=a - _days(180),
+            intended=30000.0,
+            credit_code=ent.codes[52],
+            tag="negative",
+        )
+        exp.negative(
+            "in talks exactly 180 days",
+            "lead_stalled",
+            f"first contact {x.first_contact}",
+            credit_code=ent.codes[52],
+            lead_id=x.lead_id,
+        )
+        left_on = cal.fridays[-3] if len(cal.fridays) >= 3 else cal.fridays[-1]
+        x = lead(
+            w,
+            rng,
+            first_contact=a - _days(400),
+            intended=30000.0,
+            credit_code=ent.codes[53],
+            left_on=left_on,
+            tag="negative",
+        )
+        exp.event("left_leads", feed="leads", key=x.lead_id, left_on=left_on)
+        exp.negative(
+            "a lead in talks 400 days that left the ledger",
+            "lead_stalled",
+            f"absent from the snapshots from {left_on}",
+            credit_code=ent.codes[53],
+            lead_id=x.lead_id,
+        )
+        p, item, limit, _, accepted = self._pending("negative", lambda limit: 0)
+        exp.negative(
+            "pending approval at exactly its limit",
+            "approval_overdue",
+            f"{item} accepted {accepted}: {limit} working days",
+            project_code=p.code,
+        )
+        # A tax row naming an unknown carrier, but for a month before the TTM window.
+        period = add_months(cal.latest_tax_month(), -13)
+        self.extras.append(
+            Extra(
+                "tax",
+                cal.start,
+                {
+                    "credit_code": ent.codes[30],
+                    "taxpayer_name": ent.names[30],
+                    "period": period,
+                    "tax_type": "房产税",
+                    "amount_yuan": 5200.0,
+                    "paid_on": add_months(period, 1).replace(day=10),
+                    "street_code": ent.streets[30],
+                    "carrier": OLD_CARRIER,
+                },
+            )
+        )
+        exp.negative(
+            "unknown carrier named only before the TTM window",
+            "unknown_carrier",
+            f"{OLD_CARRIER}: tax for {period:%Y-%m}",
+            credit_code=ent.codes[30],
+            carrier=OLD_CARRIER,
+        )
+
+    def promotion_bad_rows(self) -> None:
+        w, a = self.w, self.a
+        ent, cal = w.enterprises, w.cal
+        streets, industries = w.refs.streets, w.refs.industries
+        base = {
+            "project_name": "智慧物流园项目",
+            "investor": "上海远航投资集团有限公司",
+            "credit_code": None,
+            "sourcing_unit": "zsj",
+            "street_code": streets[1 % len(streets)],
+            "industry": industries[0],
+            "intended_investment": 30000.0,
+            "stage": "在谈",
+            "first_contact_on": self.mid - _days(60),
+            "signed_on": None,
+            "project_code": None,
+        }
+        for n, (reason, over) in enumerate(
+            (
+                ("unknown_code_value", {"lead_id": f"ZS{a.year % 100}-0099"}),
+                ("unknown_code_value", {"sourcing_unit": "市招商中心"}),
+                ("missing_required", {"stage": "签约"}),
+                ("unknown_code_value", {"stage": "洽谈中"}),
+                ("invalid_number", {"intended_investment": "0"}),
+            )
+        ):
+            values = {**base, "lead_id": f"ZS{a.year}-9{n:03d}", **over}
+            self.bad("leads", reason, values)
+        quarter, first = cal.carrier_days[0]
+        carrier = {
+            "aliases": None,
+            "carrier_kind": "园区",
+            "street_code": streets[2 % len(streets)],
+            "build_status": "建成",
+            "total_area_m2": 50000.0,
+            "usable_area_m2": 20000.0,
+            "occupied_area_m2": 12000.0,
+            "investment_completed": 8000.0,
+            "brand_level": None,
+            "period": quarter,
+        }
+        for reason, over in (
+            ("unknown_code_value", {"carrier_name": "港闸物流园", "carrier_kind": "厂房"}),
+            ("unknown_code_value", {"carrier_name": "幸福物流园", "build_status": "已建"}),
+            ("unknown_code_value", {"carrier_name": "秦灶创业园", "brand_level": "区级"}),
+            ("invalid_number", {"carrier_name": "天生港仓储地块", "total_area_m2": "0"}),
+        ):
+            self.bad("carriers", reason, {**carrier, **over}, on=first)
+        last = cal.hitech_days[-1]
+        good = ent.codes[8]
+        cert = {
+            "credit_code": good,
+            "enterprise_name": ent.names[8],
+            "certificate_no": f"GR{last.year}32900001",
+            "certified_on": last - _days(5),
+            "valid_until": add_months(last, 36),
+        }
+        wrong = good[:17] + ("0" if good[17] != "0" else "1")
+        self.bad("hitech", "invalid_credit_code", {**cert, "credit_code": wrong}, on=last)
+        self.bad("hitech", "missing_required", {**cert, "certificate_no": None}, on=last)

@@ -40,6 +40,9 @@ class Refs:
     nodes: tuple[Node, ...]  # by seq
     items: tuple[tuple[str, str], ...]  # (item, milestone_node)
     exceptions: tuple[str, ...]
+    limits: tuple[tuple[str, int], ...] = ()  # (item, limit_working_days)
+    departments: tuple[str, ...] = ()  # dept_code
+    street_names: tuple[str, ...] = ()  # in the order of `streets`
 
     def nodes_for(self, industrial: bool) -> tuple[Node, ...]:
         # A node without a quota for the project's kind is not part of its plan
@@ -50,6 +53,10 @@ class Refs:
 
     def items_for_node(self, node: str) -> tuple[str, ...]:
         return tuple(item for item, n in self.items if n == node)
+
+    def limit(self, item: str) -> int:
+        """The item's committed limit in working days (approval_items.csv)."""
+        return dict(self.limits)[item]
 
 
 def _int(value: str) -> int | None:
@@ -74,11 +81,16 @@ def load_refs(dirs: tuple[Path, ...] = SEED_DIRS) -> Refs:
     manufacturing = tuple(
         r["industry"] for r in industries if "manufactur" in r.get("industry_en", "").lower()
     )
+    streets = _read("streets", dirs)
+    items = _read("approval_items", dirs)
     return Refs(
-        streets=tuple(r["street_code"] for r in _read("streets", dirs)),
+        streets=tuple(r["street_code"] for r in streets),
         industries=tuple(r["industry"] for r in industries),
         manufacturing=manufacturing or tuple(r["industry"] for r in industries),
         nodes=tuple(nodes),
-        items=tuple((r["item"], r["milestone_node"]) for r in _read("approval_items", dirs)),
+        items=tuple((r["item"], r["milestone_node"]) for r in items),
         exceptions=tuple(r["credit_code"] for r in _read("credit_code_exceptions", dirs)),
+        limits=tuple((r["item"], int(r["limit_working_days"])) for r in items),
+        departments=tuple(r["dept_code"] for r in _read("departments", dirs)),
+        street_names=tuple(r["street_name"] for r in streets),
     )

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from ingest.identifiers import CREDIT_ALPHABET, credit_check_char
 from projledger.generate.calendar import Calendar, add_months, month_start
 from projledger.generate.refdata import Node, Refs
+from projledger.generate.workdays import accepted_for
 
 # Nodes and kinds that rules.md names (the node list itself comes from the seed).
 SITE, APPROVAL, LAND, START, COMPLETION, PRODUCTION = "选址", "立项", "征地", "开工", "竣工", "投产"
@@ -168,6 +169,81 @@ class Approval:
 
 
 @dataclass
+class Lead:
+    """An investment lead of 招商局's ledger, its stage at any date derived from its dates."""
+
+    lead_id: str
+    project_name: str
+    investor: str
+    credit_code: str | None
+    sourcing_unit: str
+    street: str
+    industry: str
+    intended: float
+    first_contact: date
+    signed: date | None = None
+    landed: date | None = None  # 落地 from this date (the project's registration)
+    dropped: date | None = None  # 终止 from this date
+    project_code: str | None = None  # shown once landed
+    left_on: date | None = None  # absent from every snapshot from this date on
+    tags: list[str] = field(default_factory=list)
+
+    def listed_at(self, d: date) -> bool:
+        return self.first_contact <= d and (self.left_on is None or d < self.left_on)
+
+    def row_at(self, d: date) -> tuple:
+        """The ledger row as the snapshot of date d shows it (contract column order)."""
+        stage = "在谈"
+        if self.dropped and self.dropped <= d:
+            stage = "终止"
+        elif self.landed and self.landed <= d:
+            stage = "落地"
+        elif self.signed and self.signed <= d:
+            stage = "签约"
+        signed = self.signed if self.signed and self.signed <= d else None
+        code = self.project_code if self.landed and self.landed <= d else None
+        return (
+            self.lead_id,
+            self.project_name,
+            self.investor,
+            self.credit_code,
+            self.sourcing_unit,
+            self.street,
+            self.industry,
+            self.intended,
+            stage,
+            self.first_contact,
+            signed,
+            code,
+        )
+
+
+@dataclass
+class Carrier:
+    """A park, building or plot of the quarterly carriers list (areas in m²)."""
+
+    name: str
+    aliases: str  # as delivered: separated by ; or ；
+    kind: str
+    street: str
+    status: str  # 建成 / 在建 / 待建
+    total: int
+    usable: int | None
+    occupied: int | None
+    investment: float
+    brand: str | None
+
+
+@dataclass
+class Certificate:
+    credit_code: str
+    name: str
+    number: str
+    certified_on: date
+    valid_until: date
+
+
+@dataclass
 class Project:
     code: str
     name: str
@@ -287,6 +363,10 @@ class World:
     approvals: list[Approval] = field(default_factory=list)  # not tied to a Project
     enterprises: Enterprises | None = None
     serial: int = 0  # project codes / project enterprises
+    leads: list[Lead] = field(default_factory=list)
+    carriers: list[Carrier] = field(default_factory=list)
+    certificates: list[Certificate] = field(default_factory=list)
+    lead_serial: int = 0
 
     # --- plans -------------------------------------------------------------------------
     def plan(
@@ -434,6 +514,10 @@ class World:
             actual_completion=p.actual(COMPLETION),
         )
 
+    def lead_id(self, year: int) -> str:
+        self.lead_serial += 1
+        return f"ZS{year}-{self.lead_serial:04d}"
+
     def parcel_no(self, year: int, kind: str) -> str:
         self.serial += 1
         return f"崇川{year}-{kind}{self.serial:04d}"
@@ -463,7 +547,12 @@ class World:
                 )
             elif first_open:
                 first_open = False
-                accepted = m.planned - timedelta(days=20)
+                # Pending within its committed limit (never approval_overdue on a clean row).
+                limit = self.refs.limit(item)
+                accepted = max(
+                    m.planned - timedelta(days=20),
+                    accepted_for(self.cal.as_of, max(0, limit - 1)),
+                )
                 if accepted <= c:
                     out.append(
                         Approval(

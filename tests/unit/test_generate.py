@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
+from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from ingest.feeds.contracts import FEED_NAMES, FEEDS
+from ingest.batch_sql import map_header
+from ingest.feeds.contracts import FEED_NAMES, FEEDS, LEAD_ID_PATTERN
 from ingest.identifiers import credit_code_ok, project_code_ok
 from ingest.readers import csv_layout, csv_rows, jsonl_rows, xlsx_rows
 from projledger import reference
@@ -119,6 +123,8 @@ def test_expected_describes_every_problem(small):
         "stale_milestones",
         "missing_feed",
         "unknown_project",
+        "unregistered_signed_lead",
+        "unknown_carrier",
     }
     assert {w["rule_id"] for w in manifest["warnings"]} == {
         "node_overdue",
@@ -128,6 +134,8 @@ def test_expected_describes_every_problem(small):
         "plan_exceeds_quota",
         "tax_commitment_shortfall",
         "idle_land",
+        "lead_stalled",
+        "approval_overdue",
     }
     assert {q["reason"] for q in manifest["quarantine"]} == {
         "invalid_credit_code",
@@ -168,3 +176,96 @@ def test_scale_multiplies_rows(tmp_path):
     assert large["counts"]["registry_projects"] > 2.5 * small["counts"]["registry_projects"]
     written = json.loads((tmp_path / "b" / "_expected.json").read_text(encoding="utf-8"))
     assert written["generator"]["scale"] == 1.0
+
+
+def _parsed(out: Path, manifest: dict, feed: str, path: Path) -> list[dict]:
+    """The rows of a delivery as canonical dicts, quarantined lines left out."""
+    bad = {q["line_no"] for q in manifest["quarantine"] if q["file"] == f"{feed}/{path.name}"}
+    header, rows = _rows(path)
+    cols = map_header(FEEDS[feed], header)
+    return [
+        {name: values[i] for name, i in cols.items()}
+        for line_no, values in rows
+        if line_no not in bad
+    ]
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "")) if text else 0.0
+
+
+def test_promotion_loop_feeds_are_delivered_with_their_problems(small):
+    out, manifest = small
+    for feed in ("leads", "carriers", "hitech"):
+        assert manifest["summary"]["rows"][feed] > 0, feed
+    assert {q["feed"] for q in manifest["quarantine"]} >= {"leads", "carriers", "hitech"}
+    assert manifest["events"]["left_leads"]
+    gaps = [g for g in manifest["gaps"] if g["rule_id"] == "unregistered_signed_lead"]
+    assert gaps and all(g["lead_id"] for g in gaps)
+    carriers = [g for g in manifest["gaps"] if g["rule_id"] == "unknown_carrier"]
+    assert carriers and all(g["carrier"] for g in carriers)
+    grades = defaultdict(set)
+    for w in manifest["warnings"]:
+        grades[w["rule_id"]].add(w["grade"])
+    assert grades["lead_stalled"] == grades["approval_overdue"] == {"yellow", "red"}
+
+
+def test_every_lead_snapshot_parses_with_well_formed_ids(small):
+    out, manifest = small
+    files = sorted((out / "leads").iterdir())
+    assert len(files) >= 20  # weekly over six months
+    pattern = re.compile(LEAD_ID_PATTERN)
+    streets = set(reference.values("streets.street_code"))
+    units = streets | set(reference.values("departments.dept_code"))
+    for path in files:
+        for row in _parsed(out, manifest, "leads", path):
+            assert pattern.match(row["lead_id"]), row
+            assert row["sourcing_unit"] in units and row["street_code"] in streets
+            assert row["stage"] in ("在谈", "签约", "落地", "终止")
+            assert row["signed_on"] or row["stage"] in ("在谈", "终止"), row
+            assert _number(row["intended_investment"]) > 0
+
+
+def test_every_carriers_delivery_reproduces_the_seed_figures(small):
+    out, manifest = small
+    files = sorted((out / "carriers").iterdir())
+    assert files
+    for path in files:
+        by_status = defaultdict(lambda: [0, 0.0, 0.0])
+        for row in _parsed(out, manifest, "carriers", path):
+            totals = by_status[row["build_status"]]
+            totals[0] += 1
+            totals[1] += _number(row["total_area_m2"])
+            totals[2] += _number(row.get("usable_area_m2", ""))
+        assert by_status["建成"] == [49, 1_750_000, 780_000], path.name
+        assert by_status["在建"][:2] == [18, 990_000], path.name
+        assert by_status["待建"][:2] == [13, 800_000], path.name
+        available = by_status["建成"][2] + by_status["在建"][1] + by_status["待建"][1]
+        assert available == 2_570_000
+
+
+def test_registry_names_carriers_by_alias_and_in_full_width(small):
+    out, manifest = small
+    latest = sorted((out / "carriers").iterdir())[-1]
+    known = set()
+    for row in _parsed(out, manifest, "carriers", latest):
+        names = [row["carrier_name"], *re.split("[;；]", row.get("aliases", ""))]
+        known |= {unicodedata.normalize("NFKC", n).strip() for n in names if n.strip()}
+    registry = sorted((out / "registry").iterdir())[-1]
+    used = {r["carrier"] for r in _parsed(out, manifest, "registry", registry) if r["carrier"]}
+    unknown = {g["carrier"] for g in manifest["gaps"] if g["rule_id"] == "unknown_carrier"}
+    assert {n for n in used if unicodedata.normalize("NFKC", n).strip() not in known} <= unknown
+    assert any(n != unicodedata.normalize("NFKC", n) for n in used)  # full-width forms
+    assert "紫琅科技园" in used  # an alias of 紫琅科技城
+
+
+def test_hitech_certificates_of_library_enterprises(small):
+    out, manifest = small
+    registry = sorted((out / "registry").iterdir())[-1]
+    library = {r["credit_code"] for r in _parsed(out, manifest, "registry", registry)}
+    holders = {
+        r["credit_code"]
+        for path in sorted((out / "hitech").iterdir())
+        for r in _parsed(out, manifest, "hitech", path)
+    }
+    assert holders & library and holders - library
