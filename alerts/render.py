@@ -36,13 +36,17 @@ RULES = {
     "plan_exceeds_quota": "计划工期超出节点定额(定额锁定上限)",
     "tax_commitment_shortfall": "亩均税收未达承诺",
     "idle_land": "闲置土地(闲置土地处置办法)",
+    "unregistered_signed_lead": "签约项目逾期未入库",
+    "unknown_carrier": "载体名称不在载体平台名录",
+    "lead_stalled": "在谈项目久拖未签约",
+    "approval_overdue": "审批事项超出承诺时限",
     "invalid_credit_code": "统一社会信用代码校验位错误",
     "invalid_project_code": "项目代码格式错误",
     "invalid_date": "日期无法识别",
     "invalid_number": "数值无法识别",
     "missing_required": "必填项为空",
     "unknown_street": "街道代码不在街道名录",
-    "unknown_code_value": "节点、审批事项或产业类别不在标准目录",
+    "unknown_code_value": "取值不在标准目录或格式不符(节点、审批事项、产业类别、阶段、招引单位、线索编号等)",
     "rejected_file": "整个文件退回(表头缺失或无法解析)",
 }
 FEEDS = {name: feed.zh for name, feed in CONTRACTS.items()}
