@@ -1,8 +1,9 @@
 """What each owner is told about, read from the marts as of the run's as_of: coverage gaps
 (marts.fct_coverage_gap), quarantined rows and rejected files (marts.fct_rejected_row) and
-graded warnings (marts.fct_project_warning, routed to the project's street; idle_land to the
-owner of the land feed). Owners are dept_codes and street_codes; an item never goes to another
-owner, and an item naming no known owner goes to the project office (owner of the registry)."""
+graded warnings (marts.fct_project_warning). Each item goes to the `owner_dept` the marts
+carry, routed once in dbt by the owner_routing seed; owners are dept_codes and street_codes.
+An item never goes to another owner, and an item naming no known owner goes to the project
+office (owner of the registry)."""
 
 from __future__ import annotations
 
@@ -147,7 +148,7 @@ def _rejected(conn, as_of: date) -> list[Item]:
     ]
 
 
-def _warnings(conn, as_of: date, owners: dict[str, Owner]) -> list[Item] | None:
+def _warnings(conn, as_of: date) -> list[Item] | None:
     """Tonight's warnings, or None when the table was built for another night (it holds the
     latest run only): then nothing about warnings can be said, nor resolved, tonight."""
     with conn.cursor() as cur:
@@ -160,14 +161,11 @@ def _warnings(conn, as_of: date, owners: dict[str, Owner]) -> list[Item] | None:
             as_of,
         )
         return None
-    land_owner = next((o.code for o in owners.values() if "land" in o.feeds), None)
-    has_owner = "owner_dept" in _columns(conn, "marts", "fct_project_warning")
-    owner_sql = "w.owner_dept" if has_owner else "null::text"
     rows = _rows(
         conn,
-        f"""
+        """
         select w.project_code, w.parcel_no, w.rule_id, w.grade, w.delay_days, w.detail,
-               {owner_sql} as owner_dept, p.project_name,
+               w.owner_dept, p.project_name,
                coalesce(p.street_code, l.street_code) as street_code
         from marts.fct_project_warning as w
         left join marts.dim_project as p on p.project_code = w.project_code and p.is_current
@@ -178,13 +176,12 @@ def _warnings(conn, as_of: date, owners: dict[str, Owner]) -> list[Item] | None:
     )
     items = []
     for r in rows:
-        owner = r["owner_dept"] or (land_owner if r["rule_id"] == "idle_land" else r["street_code"])
         item_id = f"{r['rule_id']}|{r['project_code'] or ''}|{r['parcel_no'] or ''}"
         items.append(
             Item(
                 kind=WARNING,
                 item_id=item_id,
-                owner=owner,
+                owner=r["owner_dept"],
                 rule_id=r["rule_id"],
                 project_code=r["project_code"],
                 project_name=r["project_name"],
@@ -202,7 +199,7 @@ def collect(conn, as_of: date, owners: dict[str, Owner]) -> Collected:
     """Every current item, its owner resolved to a known dept_code or street_code."""
     items = _gaps(conn, as_of) + _rejected(conn, as_of)
     known = {GAP, REJECTED}
-    warnings = _warnings(conn, as_of, owners)
+    warnings = _warnings(conn, as_of)
     if warnings is not None:
         items += warnings
         known.add(WARNING)
