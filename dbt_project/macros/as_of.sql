@@ -15,3 +15,10 @@
 {% macro as_of() -%}
     date '{{ as_of_str() }}'
 {%- endmacro %}
+
+{# Whether a date (SQL of a date column) has happened as of the run's as_of: on or before it. A
+   date after as_of has not happened yet (a street may report a planned date as actual), in every
+   mart and rule alike; null has not happened. #}
+{% macro happened(date_sql) -%}
+    coalesce({{ date_sql }} <= {{ as_of() }}, false)
+{%- endmacro %}

@@ -4,7 +4,9 @@
    feed, sourcing_unit: columns of `rows` (feed / sourcing_unit none when the rows have none).
    A feed no department owns (milestones, sent by the streets) routes to the row's street, else
    to the project office. A rule missing from the seed gets no owner (a test catches it). #}
-{% macro route_owner(rows, rule_id=none, street_code='street_code', feed='feed', sourcing_unit=none) -%}
+{% macro route_owner(
+    rows, rule_id=none, street_code='street_code', feed='feed', sourcing_unit=none
+) -%}
     {%- set rule_sql = rule_id if rule_id is not none else rows ~ '.rule_id' -%}
     {%- set feed_owner = 'feed_owners.dept_code' if feed is not none else 'null::text' -%}
     select

@@ -24,6 +24,7 @@ from projledger.generate.world import (
     World,
     fai_months,
 )
+from projledger.settings import REPO_ROOT, rule_vars
 
 
 @dataclass
@@ -51,6 +52,8 @@ class Injector:
         self.n = max(1, round(2 * scale))
         self.extras: list[Extra] = []
         self.mid = world.cal.start + (self.a - world.cal.start) / 2
+        # The rules' thresholds, read where the warehouse reads them (dbt_project.yml vars).
+        self.vars = rule_vars(REPO_ROOT / "dbt_project")
 
     # --- helpers -----------------------------------------------------------------------
     def project(
@@ -276,7 +279,7 @@ class Injector:
                 exp.warning(rule, grade, project_code=p.code, delay_days=days, **planned)
                 exp.warning(
                     "node_overdue",
-                    "yellow" if days <= 60 else "red",
+                    "yellow" if days <= self.vars["node_overdue_red_days"] else "red",
                     project_code=p.code,
                     delay_days=days,
                     node=node,
@@ -363,11 +366,12 @@ class Injector:
         days = self.rng.randint(380, 600)
         parcel = w.standalone_parcel("仓储", a - _days(days), False)
         w.parcels.append(parcel)
+        idle_since = add_months(parcel.agreed_start, 12 * self.vars["idle_land_years"])
         self.exp.warning(
             "idle_land",
             "red",
             parcel_no=parcel.parcel_no,
-            delay_days=days - 365,
+            delay_days=(a - idle_since).days,
             agreed_start=parcel.agreed_start,
             days_since_agreed_start=days,
             note="delay_days counted from agreed_start + 1 year",

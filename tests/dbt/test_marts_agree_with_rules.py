@@ -132,3 +132,18 @@ def test_future_production_is_not_done_for_stale_milestones(night: Settings) -> 
     # Last reported 22 days before as_of, and 投产 has not happened by as_of: stale.
     stale = _rows(night, "select project_code from intermediate.int_gaps_stale_milestones")
     assert stale == [(P,)]
+
+
+def test_unit_tests_of_the_shared_macros(night: Settings) -> None:
+    # The dbt unit tests of the models that use the macros (idle land over a leap day, node
+    # delays): their parents are built by the fixture.
+    models = [s.lstrip("+") for s in SELECT]
+    res = run_dbt(night, ["test", "-s", *(f"test_type:unit,{m}" for m in models)], AS_OF)
+    assert res.success, [(r.unique_id, r.message) for r in res.failed] or res.error
+    ran = {r.unique_id.rsplit(".", 1)[-1] for r in res.results}
+    assert {
+        "idle_land_one_calendar_year_across_a_leap_day",
+        "idle_land_from_a_leap_day",
+        "land_parcel_idle_one_calendar_year",
+        "milestone_delay_days",
+    } <= ran
