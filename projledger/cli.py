@@ -5,16 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from projledger.settings import load_settings
-
-
-def default_as_of() -> date:
-    """Yesterday in Asia/Shanghai: the business date a night run closes."""
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)
+from projledger.settings import default_as_of, load_settings
 
 
 def _date(text: str) -> date:
