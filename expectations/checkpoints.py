@@ -12,7 +12,6 @@ import logging
 import os
 import traceback
 import warnings
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,8 @@ import great_expectations as gx
 from great_expectations.checkpoint import UpdateDataDocsAction
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
+from expectations.history import store_results
+from expectations.results import CheckResult
 from expectations.suites import KEY_COLUMN, SuiteSpec, check_name
 from expectations.suites.coverage import coverage_suites
 from expectations.suites.feeds import delivery_suites, feed_suites, load_reference
@@ -37,17 +38,6 @@ URL_VAR = "PROJLEDGER_GX_URL"
 # GX lists unexpected index rows up to partial_unexpected_count even in COMPLETE mode: set it
 # far above any night's count so every failing key is kept (no sampling).
 MAX_FAILING_KEYS = 1_000_000
-
-
-@dataclass
-class CheckResult:
-    check_name: str
-    suite: str
-    success: bool
-    evaluated: int | None = None
-    unexpected: int | None = None
-    failing_keys: list[Any] = field(default_factory=list)
-    error: str | None = None
 
 
 def gx_root(settings: Settings) -> Path:
@@ -299,7 +289,6 @@ def validate(context, specs: list[SuiteSpec]) -> list[CheckResult]:
 
 def run_checks(settings: Settings, as_of: date) -> list[CheckResult]:
     """Tonight's checks: every suite validated, every result stored in quality.check_result."""
-    from expectations.history import store_results
     from projledger.db import connect
 
     conn = connect(settings)

@@ -16,7 +16,7 @@ def _date(text: str) -> date:
 
 
 def cmd_db(args) -> int:
-    from projledger.db import connect, embedded
+    from projledger.db import connect, database_url, embedded
 
     settings = load_settings()
     if args.action == "stop":
@@ -40,7 +40,7 @@ def cmd_db(args) -> int:
             print(line)
     conn.close()
     if args.action in ("start", "url", "reset"):
-        print(settings.database_url)
+        print(database_url(settings))
     return 0
 
 

@@ -38,13 +38,6 @@ class Settings:
     skip_empty_digests: bool = True
 
     @property
-    def database_url(self) -> str:
-        """DATABASE_URL if set, else the embedded server (started on demand)."""
-        from projledger.db import database_url
-
-        return database_url(self)
-
-    @property
     def outbox(self) -> Path:
         return self.home / "outbox"
 

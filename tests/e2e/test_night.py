@@ -225,9 +225,9 @@ def test_generated_corrections_retractions_and_leavers_are_events(night):
 def _as_role(settings, role: str):
     import psycopg2
 
-    from projledger.db import url_parts
+    from projledger.db import database_url, url_parts
 
-    parts = url_parts(settings.database_url)
+    parts = url_parts(database_url(settings))
     return psycopg2.connect(
         host=parts["host"], port=parts["port"], dbname=parts["dbname"], user=role
     )
