@@ -101,10 +101,13 @@ def cmd_checks(args) -> int:
 
     results = run_checks(load_settings(), args.as_of)
     failed = [r for r in results if not r.success]
-    print(f"{len(results)} checks, {len(failed)} with findings")
+    crashed = [r for r in failed if r.error]
+    print(f"{len(results)} checks, {len(failed)} with findings, {len(crashed)} could not run")
     for r in failed:
         print(f"  {r.check_name}: {r.unexpected} unexpected" + (f" ({r.error})" if r.error else ""))
-    return 0
+    # Findings are the data's problem (they go to the digests); a check that could not run is
+    # the pipeline's, and a scheduler must see it.
+    return 1 if crashed else 0
 
 
 def cmd_summary(args) -> int:

@@ -85,7 +85,8 @@ def test_every_injected_gap_is_found_and_no_other(night):
 def test_every_injected_warning_is_graded_and_clean_projects_have_none(night):
     settings, _, expected, _ = night
     found = rows(settings, "select * from marts.fct_project_warning")
-    missing, extra = _compare(expected["warnings"], found, ("project_code", "parcel_no", "grade"))
+    keys = ("project_code", "parcel_no", "grade", "delay_days")
+    missing, extra = _compare(expected["warnings"], found, keys)
     assert not missing, f"injected warnings not found: {missing}"
     assert not extra, f"warnings on clean projects: {extra}"
 
