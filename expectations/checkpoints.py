@@ -24,7 +24,7 @@ from expectations.history import store_results
 from expectations.results import CheckResult
 from expectations.suites import KEY_COLUMN, SuiteSpec, check_name
 from expectations.suites.coverage import coverage_suites
-from expectations.suites.feeds import delivery_suites, feed_suites, load_reference
+from expectations.suites.feeds import delivery_suites, feed_suites
 from projledger.settings import rule_vars
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def _limit_docs_history(context) -> None:
 
 def build_specs(conn, settings: Settings, as_of: date) -> list[SuiteSpec]:
     cfg = rule_vars(settings.dbt_project_dir)
-    specs = feed_suites(load_reference(conn), as_of)
+    specs = feed_suites(as_of, cfg)
     specs += delivery_suites(
         conn,
         as_of,

@@ -471,36 +471,32 @@ class Injector:
     def unknown_projects(self) -> None:
         cal, exp = self.w.cal, self.exp
         last = cal.latest_fai_month()
-        code = self.fresh_code()
-        self.extras.append(
-            Extra(
+        rows = (
+            (
                 "stats_fai",
                 self.a - _days(40),
                 {
-                    "project_code": code,
                     "period": add_months(last, -1),
                     "month_investment": 1250.0,
                     "cumulative_investment": 8800.0,
                 },
-            )
-        )
-        exp.gap("unknown_project", project_code=code, feed="stats_fai")
-        code = self.fresh_code()
-        self.extras.append(
-            Extra(
+            ),
+            (
                 "milestones",
                 self.a - _days(20),
                 {
-                    "project_code": code,
                     "node": self.w.refs.nodes[0].node,
                     "planned_date": self.a - _days(60),
                     "actual_date": self.a - _days(62),
                     "reported_on": None,
                     "note": "新项目",
                 },
-            )
+            ),
         )
-        exp.gap("unknown_project", project_code=code, feed="milestones")
+        for feed, on, values in rows:
+            code = self.fresh_code()
+            self.extras.append(Extra(feed, on, {"project_code": code, **values}))
+            exp.gap("unknown_project", project_code=code, feed=feed)
         code = self.fresh_code()
         parcel = self.w.standalone_parcel("商服", self.a + _days(90), False)
         parcel.project_code = code
