@@ -44,20 +44,20 @@ def _not_null(column: str) -> gxe.ExpectColumnValuesToNotBeNull:
     return gxe.ExpectColumnValuesToNotBeNull(column=column)
 
 
-# What the contracts do not say: a relation between two columns, and columns the rules need that
-# ingest lets through empty.
-EXTRA: dict[str, list] = {
-    "approvals": [
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="decided_on",
-            column_B="accepted_on",
-            or_equal=True,
-            ignore_row_if="either_value_is_missing",
-        )
-    ],
-    "land": [_not_null("area_m2")],
-    "tax": [_not_null("amount_yuan")],
-}
+def _extra(feed: str) -> list:
+    """What the contracts do not say: a relation between two columns, and columns the rules
+    need that ingest lets through empty (new objects each time: GX ties an expectation to one
+    suite)."""
+    if feed == "approvals":
+        return [
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="decided_on",
+                column_B="accepted_on",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            )
+        ]
+    return [_not_null(c) for c in {"land": ["area_m2"], "tax": ["amount_yuan"]}.get(feed, [])]
 
 
 def _value_set(column: Column) -> list[str]:
@@ -108,7 +108,7 @@ def feed_suites(as_of: date, cfg: dict[str, Any]) -> list[SuiteSpec]:
         contract = FEEDS[feed]
         expectations = [
             e for c in contract.columns for e in _column_expectations(contract, c, as_of, limits)
-        ] + EXTRA.get(feed, [])
+        ] + _extra(feed)
         suite = gx.ExpectationSuite(name=f"feed_{feed}", expectations=expectations)
         specs.append(SuiteSpec(name=f"feed_{feed}", suite=suite, schema="staging", table=table))
     return specs

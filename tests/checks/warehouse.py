@@ -24,7 +24,14 @@ STREET_B = "320602002"  # 任港街道
 def load_ref(conn) -> None:
     with conn.cursor() as cur:
         cur.execute("create schema if not exists ref")
-        for name in ("streets", "departments", "industries", "milestone_nodes", "approval_items"):
+        for name in (
+            "streets",
+            "departments",
+            "industries",
+            "milestone_nodes",
+            "approval_items",
+            "owner_routing",
+        ):
             with open(SEEDS / f"{name}.csv", encoding="utf-8") as fh:
                 rows = list(csv.reader(fh))
             header, body = rows[0], rows[1:]

@@ -1,5 +1,5 @@
 {# The owner_routing seed resolved: per rule_id, how its owner is found (route) and, when a
-   department is named, that department. project_office (the owner of the registry feed) takes
+   department is named, that department. project_office (the seed's `unrouted` row, 项目办) takes
    what a feed no department owns cannot route to a street. The route_owner macro applies it. #}
 with
 
@@ -7,14 +7,10 @@ routing as (
     select * from {{ ref('owner_routing') }}
 ),
 
-feeds_owned as (
-    select * from {{ ref('int_feeds_owned') }}
-),
-
 project_office as (
-    select feeds_owned.dept_code
-    from feeds_owned
-    where feeds_owned.feed = 'registry'
+    select routing.owner as dept_code
+    from routing
+    where routing.rule_id = 'unrouted'
 ),
 
 routes as (
