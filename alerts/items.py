@@ -1,8 +1,9 @@
 """What each owner is told about, read from the marts as of the run's as_of: coverage gaps
 (marts.fct_coverage_gap), quarantined rows and rejected files (marts.fct_rejected_row) and
-graded warnings (marts.fct_project_warning, routed to the project's street; idle_land to the
-owner of the land feed). Owners are dept_codes and street_codes; an item never goes to another
-owner, and an item naming no known owner goes to the project office (owner of the registry)."""
+graded warnings (marts.fct_project_warning). Each item goes to the `owner_dept` the marts
+carry, routed once in dbt by the owner_routing seed; owners are dept_codes and street_codes.
+An item never goes to another owner, and an item naming no known owner goes to the project
+office (owner of the registry)."""
 
 from __future__ import annotations
 
@@ -59,29 +60,22 @@ class Collected:
     known_kinds: set[str]
 
 
-def _columns(conn, schema: str, table: str) -> set[str]:
-    with conn.cursor() as cur:
-        cur.execute(
-            "select column_name from information_schema.columns"
-            " where table_schema = %s and table_name = %s",
-            (schema, table),
-        )
-        return {row[0] for row in cur.fetchall()}
-
-
-def _rows(conn, sql: str, params: tuple) -> list[dict[str, Any]]:
+def _items(conn, kind: str, sql: str, params: tuple) -> list[Item]:
+    """Items of one kind from a query whose columns are named as Item's fields."""
     with conn.cursor() as cur:
         cur.execute(sql, params)
         cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+        return [Item(kind=kind, **dict(zip(cols, row, strict=True))) for row in cur.fetchall()]
 
 
 def _gaps(conn, as_of: date) -> list[Item]:
-    rows = _rows(
+    return _items(
         conn,
+        GAP,
         """
-        select g.gap_id, g.rule_id, g.owner_dept, g.street_code, g.project_code, g.credit_code,
-               g.parcel_no, g.feed, g.period, g.detected_on, p.project_name
+        select g.gap_id as item_id, g.rule_id, g.owner_dept as owner, g.street_code,
+               g.project_code, g.credit_code, g.parcel_no, g.feed, g.period,
+               g.detected_on as opened_on, p.project_name
         from marts.fct_coverage_gap as g
         left join marts.dim_project as p on p.project_code = g.project_code and p.is_current
         where g.detected_on <= %s and (g.resolved_on is null or g.resolved_on > %s)
@@ -89,37 +83,15 @@ def _gaps(conn, as_of: date) -> list[Item]:
     """,
         (as_of, as_of),
     )
-    return [
-        Item(
-            kind=GAP,
-            item_id=r["gap_id"],
-            owner=r["owner_dept"],
-            rule_id=r["rule_id"],
-            opened_on=r["detected_on"],
-            project_code=r["project_code"],
-            project_name=r["project_name"],
-            credit_code=r["credit_code"],
-            parcel_no=r["parcel_no"],
-            street_code=r["street_code"],
-            feed=r["feed"],
-            period=r["period"],
-        )
-        for r in rows
-    ]
 
 
 def _rejected(conn, as_of: date) -> list[Item]:
-    cols = _columns(conn, "marts", "fct_rejected_row")
-    key = (
-        "r.rejected_key"
-        if "rejected_key" in cols
-        else "r.batch_id::text || ':' || coalesce(r.line_no::text, 'file')"
-    )
-    rows = _rows(
+    return _items(
         conn,
-        f"""
-        select {key} as item_id, r.feed, r.batch_id, r.file_name, r.line_no, r.reason, r.detail,
-               r.owner_dept, r.received_on,
+        REJECTED,
+        """
+        select r.rejected_key as item_id, r.feed, r.file_name, r.line_no,
+               r.reason as rule_id, r.detail, r.owner_dept as owner, r.received_on as opened_on,
                coalesce(r.raw ->> 'project_code', r.raw ->> '项目代码') as project_code,
                coalesce(r.raw ->> 'credit_code', r.raw ->> '统一社会信用代码',
                         r.raw ->> '纳税人识别号') as credit_code
@@ -129,25 +101,9 @@ def _rejected(conn, as_of: date) -> list[Item]:
     """,
         (as_of,),
     )
-    return [
-        Item(
-            kind=REJECTED,
-            item_id=str(r["item_id"]),
-            owner=r["owner_dept"],
-            rule_id=r["reason"],
-            opened_on=r["received_on"],
-            feed=r["feed"],
-            file_name=r["file_name"],
-            line_no=r["line_no"],
-            detail=r["detail"],
-            project_code=r["project_code"],
-            credit_code=r["credit_code"],
-        )
-        for r in rows
-    ]
 
 
-def _warnings(conn, as_of: date, owners: dict[str, Owner]) -> list[Item] | None:
+def _warnings(conn, as_of: date) -> list[Item] | None:
     """Tonight's warnings, or None when the table was built for another night (it holds the
     latest run only): then nothing about warnings can be said, nor resolved, tonight."""
     with conn.cursor() as cur:
@@ -160,14 +116,14 @@ def _warnings(conn, as_of: date, owners: dict[str, Owner]) -> list[Item] | None:
             as_of,
         )
         return None
-    land_owner = next((o.code for o in owners.values() if "land" in o.feeds), None)
-    has_owner = "owner_dept" in _columns(conn, "marts", "fct_project_warning")
-    owner_sql = "w.owner_dept" if has_owner else "null::text"
-    rows = _rows(
+    return _items(
         conn,
-        f"""
-        select w.project_code, w.parcel_no, w.rule_id, w.grade, w.delay_days, w.detail,
-               {owner_sql} as owner_dept, p.project_name,
+        WARNING,
+        """
+        select w.rule_id || '|' || coalesce(w.project_code, '') || '|'
+                   || coalesce(w.parcel_no, '') as item_id,
+               w.project_code, w.parcel_no, w.rule_id, w.grade, w.delay_days, w.detail,
+               w.owner_dept as owner, p.project_name,
                coalesce(p.street_code, l.street_code) as street_code
         from marts.fct_project_warning as w
         left join marts.dim_project as p on p.project_code = w.project_code and p.is_current
@@ -176,33 +132,13 @@ def _warnings(conn, as_of: date, owners: dict[str, Owner]) -> list[Item] | None:
     """,
         (),
     )
-    items = []
-    for r in rows:
-        owner = r["owner_dept"] or (land_owner if r["rule_id"] == "idle_land" else r["street_code"])
-        item_id = f"{r['rule_id']}|{r['project_code'] or ''}|{r['parcel_no'] or ''}"
-        items.append(
-            Item(
-                kind=WARNING,
-                item_id=item_id,
-                owner=owner,
-                rule_id=r["rule_id"],
-                project_code=r["project_code"],
-                project_name=r["project_name"],
-                parcel_no=r["parcel_no"],
-                street_code=r["street_code"],
-                grade=r["grade"],
-                delay_days=r["delay_days"],
-                detail=r["detail"],
-            )
-        )
-    return items
 
 
 def collect(conn, as_of: date, owners: dict[str, Owner]) -> Collected:
     """Every current item, its owner resolved to a known dept_code or street_code."""
     items = _gaps(conn, as_of) + _rejected(conn, as_of)
     known = {GAP, REJECTED}
-    warnings = _warnings(conn, as_of, owners)
+    warnings = _warnings(conn, as_of)
     if warnings is not None:
         items += warnings
         known.add(WARNING)

@@ -13,9 +13,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from projledger.settings import default_as_of, district_timezone
+
 log = logging.getLogger(__name__)
 
-TIMEZONE = "Asia/Shanghai"
+TIMEZONE = str(district_timezone())
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = Path(os.environ.get("PROJLEDGER_DBT_DIR", REPO_ROOT / "dbt_project"))
 DBT_MANIFEST = Path(
@@ -61,8 +63,7 @@ def as_of(context: Any) -> date:
     logical = context.get("logical_date")
     if logical is not None:
         return logical.in_timezone(TIMEZONE).date()
-    run_after = context["dag_run"].run_after
-    return run_after.in_timezone(TIMEZONE).date() - timedelta(days=1)
+    return default_as_of(now=context["dag_run"].run_after)
 
 
 def dbt_interceptor(context: Any, operator: Any) -> None:

@@ -12,7 +12,6 @@ import logging
 import os
 import traceback
 import warnings
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,9 +20,11 @@ import great_expectations as gx
 from great_expectations.checkpoint import UpdateDataDocsAction
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
+from expectations.history import store_results
+from expectations.results import CheckResult
 from expectations.suites import KEY_COLUMN, SuiteSpec, check_name
 from expectations.suites.coverage import coverage_suites
-from expectations.suites.feeds import delivery_suites, feed_suites, load_reference
+from expectations.suites.feeds import delivery_suites, feed_suites
 from projledger.settings import rule_vars
 
 if TYPE_CHECKING:
@@ -37,17 +38,6 @@ URL_VAR = "PROJLEDGER_GX_URL"
 # GX lists unexpected index rows up to partial_unexpected_count even in COMPLETE mode: set it
 # far above any night's count so every failing key is kept (no sampling).
 MAX_FAILING_KEYS = 1_000_000
-
-
-@dataclass
-class CheckResult:
-    check_name: str
-    suite: str
-    success: bool
-    evaluated: int | None = None
-    unexpected: int | None = None
-    failing_keys: list[Any] = field(default_factory=list)
-    error: str | None = None
 
 
 def gx_root(settings: Settings) -> Path:
@@ -97,7 +87,7 @@ def _limit_docs_history(context) -> None:
 
 def build_specs(conn, settings: Settings, as_of: date) -> list[SuiteSpec]:
     cfg = rule_vars(settings.dbt_project_dir)
-    specs = feed_suites(load_reference(conn), as_of)
+    specs = feed_suites(as_of, cfg)
     specs += delivery_suites(
         conn,
         as_of,
@@ -299,7 +289,6 @@ def validate(context, specs: list[SuiteSpec]) -> list[CheckResult]:
 
 def run_checks(settings: Settings, as_of: date) -> list[CheckResult]:
     """Tonight's checks: every suite validated, every result stored in quality.check_result."""
-    from expectations.history import store_results
     from projledger.db import connect
 
     conn = connect(settings)

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING
 
 from psycopg2.extras import Json, execute_values
 
-if TYPE_CHECKING:
-    from expectations.checkpoints import CheckResult
+from expectations.results import CheckResult
 
 
 def store_results(conn, run_date: date, results: Iterable[CheckResult]) -> int:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 
-CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+from ingest.feeds.contracts import CREDIT_ALPHABET, CREDIT_CODE, PATTERNS, PROJECT_CODE
+
+__all__ = ["CREDIT_ALPHABET", "credit_check_char", "credit_code_ok", "project_code_ok"]
+
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_CREDIT_RE = re.compile(f"^[{CREDIT_ALPHABET}]{{18}}$")
-PROJECT_CODE_RE = re.compile(r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$")
+_CREDIT_RE = re.compile(PATTERNS[CREDIT_CODE])
+PROJECT_CODE_RE = re.compile(PATTERNS[PROJECT_CODE])
 
 
 def credit_check_char(first17: str) -> str:

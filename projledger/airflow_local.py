@@ -42,17 +42,16 @@ def metadata_url(settings: Settings) -> str:
     if importlib.util.find_spec("asyncpg") is None:
         return sqlite
     from projledger.db import database_url, url_parts
+    from projledger.db.embedded import ensure_database
 
     url = database_url(settings)
     parts = url_parts(url)
     try:
         conn = psycopg2.connect(url)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("select 1 from pg_database where datname = %s", (METADATA_DB,))
-            if cur.fetchone() is None:
-                cur.execute(f'create database "{METADATA_DB}"')
-        conn.close()
+        try:
+            ensure_database(conn, METADATA_DB)
+        finally:
+            conn.close()
     except psycopg2.Error as exc:
         log.warning("no Airflow database on the warehouse server (%s); using SQLite", exc)
         return sqlite

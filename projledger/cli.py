@@ -5,16 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from projledger.settings import load_settings
-
-
-def default_as_of() -> date:
-    """Yesterday in Asia/Shanghai: the business date a night run closes."""
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)
+from projledger.settings import default_as_of, load_settings
 
 
 def _date(text: str) -> date:
@@ -22,7 +16,7 @@ def _date(text: str) -> date:
 
 
 def cmd_db(args) -> int:
-    from projledger.db import connect, embedded
+    from projledger.db import connect, database_url, embedded
 
     settings = load_settings()
     if args.action == "stop":
@@ -46,7 +40,7 @@ def cmd_db(args) -> int:
             print(line)
     conn.close()
     if args.action in ("start", "url", "reset"):
-        print(settings.database_url)
+        print(database_url(settings))
     return 0
 
 
@@ -107,10 +101,13 @@ def cmd_checks(args) -> int:
 
     results = run_checks(load_settings(), args.as_of)
     failed = [r for r in results if not r.success]
-    print(f"{len(results)} checks, {len(failed)} with findings")
+    crashed = [r for r in failed if r.error]
+    print(f"{len(results)} checks, {len(failed)} with findings, {len(crashed)} could not run")
     for r in failed:
         print(f"  {r.check_name}: {r.unexpected} unexpected" + (f" ({r.error})" if r.error else ""))
-    return 0
+    # Findings are the data's problem (they go to the digests); a check that could not run is
+    # the pipeline's, and a scheduler must see it.
+    return 1 if crashed else 0
 
 
 def cmd_summary(args) -> int:

@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from projledger.settings import default_as_of
+
 if TYPE_CHECKING:
     from projledger.settings import Settings
 
@@ -50,9 +52,9 @@ class DbtRun:
 
 
 def _vars(as_of: date | None, extra: dict[str, Any] | None) -> dict[str, Any]:
+    """dbt always gets the business date: the run's, else the default one (yesterday)."""
     values: dict[str, Any] = dict(extra or {})
-    if as_of is not None:
-        values["as_of"] = as_of.isoformat()
+    values["as_of"] = (as_of or default_as_of()).isoformat()
     return values
 
 

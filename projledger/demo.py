@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import date
 
-from projledger.db import embedded
+from projledger.db import database_url, embedded
 from projledger.night import run_night
 from projledger.settings import Settings
 
@@ -44,6 +44,6 @@ def run_demo(settings: Settings, as_of: date, seed: int = 1, scale: float = 1.0)
     if outbox.is_dir():
         files = sorted(outbox.rglob("*.eml"))
         print(f"\n{len(files)} digest(s) in {outbox}")
-    print(f"\nThe warehouse stays up for BI tools and psql: {settings.database_url}")
+    print(f"\nThe warehouse stays up for BI tools and psql: {database_url(settings)}")
     print("Stop it with `make db-stop` (or `projledger db stop`).")
     return 0 if report.ok else 1

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from projledger.db import connect
 from projledger.db.locks import warehouse_lock
@@ -96,35 +97,31 @@ def send_alerts(settings: Settings, as_of: date) -> list[str]:
 
 
 def run_night(settings: Settings, inbox: Path, as_of: date) -> NightReport:
-    """Run every step; a failing check or alert step is reported, never hides the others."""
+    """Run every step; a failing check or alert step is reported, never hides the others. A
+    failed ingest or build stops the night (checks and alerts would read a stale warehouse);
+    every failure is logged with its traceback and listed in the report and its summary."""
     report = NightReport(as_of)
 
-    def step(name: str, fn, *args, required: bool = True):
+    def step(name: str, fn, *args) -> tuple[bool, Any]:
         started = time.monotonic()
         try:
-            return fn(*args)
-        except Exception as exc:  # reported in the summary; a required step stops the night
+            return True, fn(*args)
+        except Exception as exc:  # a failed step is the report's finding, not a crash
             log.exception("%s failed", name)
             report.ok = False
             report.problems.append(f"{name} failed: {exc}")
-            if required:
-                raise
-            return None
+            return False, None
         finally:
             report.timings[name] = time.monotonic() - started
 
-    batches = []
     alert_lines: list[str] = []
-    try:
-        batches = step("ingest", ingest_feeds, settings, inbox, None, as_of)
-        step("dbt build", build_warehouse, settings, as_of)
-        step("checks", run_checks, settings, as_of, required=False)
-        alert_lines = step("alerts", send_alerts, settings, as_of, required=False) or []
-    except Exception:
-        pass
+    ingested, batches = step("ingest", ingest_feeds, settings, inbox, None, as_of)
+    if ingested and step("dbt build", build_warehouse, settings, as_of)[0]:
+        step("checks", run_checks, settings, as_of)
+        alert_lines = step("alerts", send_alerts, settings, as_of)[1] or []
     from projledger.summary import night_summary
 
-    report.summary = night_summary(settings, as_of, batches, alert_lines, report)
+    report.summary = night_summary(settings, as_of, batches or [], alert_lines, report)
     return report
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -41,13 +43,6 @@ class Settings:
     robot_rate_window: float = 60.0
     robot_timeout: float = 10.0
     robot_max_waits: int = 3
-
-    @property
-    def database_url(self) -> str:
-        """DATABASE_URL if set, else the embedded server (started on demand)."""
-        from projledger.db import database_url
-
-        return database_url(self)
 
     @property
     def outbox(self) -> Path:
@@ -84,7 +79,25 @@ def load_settings(**overrides) -> Settings:
     return Settings(**values)
 
 
-def rule_vars(dbt_project_dir: Path) -> dict[str, Any]:
-    """The `vars:` block of dbt_project.yml: every threshold lives there, none in code."""
+def rule_vars(dbt_project_dir: Path | None = None) -> dict[str, Any]:
+    """The `vars:` block of dbt_project.yml: every threshold lives there, none in code.
+    Without a directory: the project's own dbt_project/ (PROJLEDGER_DBT_DIR if set)."""
+    if dbt_project_dir is None:
+        dbt_project_dir = Path(os.environ.get("PROJLEDGER_DBT_DIR", REPO_ROOT / "dbt_project"))
     path = Path(dbt_project_dir) / "dbt_project.yml"
     return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("vars") or {}
+
+
+def district_timezone() -> ZoneInfo:
+    """The district's time zone (the `timezone` var): business dates are days there."""
+    return ZoneInfo(rule_vars().get("timezone") or "Asia/Shanghai")
+
+
+def default_as_of(now: datetime | None = None) -> date:
+    """The business date a night closes when none is named: yesterday in the district's time
+    zone (as of `now`, an aware datetime; default the clock). The one place that reads the
+    clock for a business date: the CLI, the dbt runner and the DAG call it and always pass
+    as_of to dbt, whose `as_of` macro refuses to guess."""
+    tz = district_timezone()
+    today = (now.astimezone(tz) if now is not None else datetime.now(tz)).date()
+    return today - timedelta(days=1)

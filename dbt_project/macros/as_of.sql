@@ -1,11 +1,14 @@
-{# The run's business date as a string 'YYYY-MM-DD': the `as_of` var when given, otherwise
-   yesterday in the district's time zone. Business logic never reads the clock itself. #}
+{# The run's business date as a string 'YYYY-MM-DD': the `as_of` var. The callers always pass it
+   (projledger's dbt runner, the DAG, each Cosmos task; the default, yesterday in the district's
+   time zone, is projledger.settings.default_as_of). Business logic never reads the clock, so a
+   run without it stops with a clear message instead of guessing; while dbt only parses the
+   project (nothing runs) a placeholder stands in. #}
 {% macro as_of_str() -%}
     {%- set value = var('as_of', none) -%}
     {%- if value is none or (value | string | trim) == '' -%}
-        {%- set tz = modules.pytz.timezone(var('timezone', 'Asia/Shanghai')) -%}
-        {%- set today = modules.datetime.datetime.now(tz).date() -%}
-        {{- (today - modules.datetime.timedelta(days=1)).isoformat() -}}
+        {%- set missing = "as_of is not set: pass the business date, e.g. --vars"
+            ~ " '{as_of: 2026-11-24}' (projledger build and run pass it)" -%}
+        {{- exceptions.raise_compiler_error(missing) if execute else '1970-01-01' -}}
     {%- else -%}
         {{- value | string | trim -}}
     {%- endif -%}
@@ -14,4 +17,11 @@
 {# The run's business date as a SQL date literal. #}
 {% macro as_of() -%}
     date '{{ as_of_str() }}'
+{%- endmacro %}
+
+{# Whether a date (SQL of a date column) has happened as of the run's as_of: on or before it. A
+   date after as_of has not happened yet (a street may report a planned date as actual), in every
+   mart and rule alike; null has not happened. #}
+{% macro happened(date_sql) -%}
+    coalesce({{ date_sql }} <= {{ as_of() }}, false)
 {%- endmacro %}

@@ -16,10 +16,7 @@ late as (
     from projects
     where
         projects.{{ planned_column }} < {{ as_of() }}
-        and (
-            projects.{{ actual_column }} is null
-            or projects.{{ actual_column }} > {{ as_of() }}
-        )
+        and not {{ happened('projects.' ~ actual_column) }}
 ),
 
 graded as (

@@ -1,28 +1,32 @@
 """One suite per feed over its staged table (schema `staging`, canonical column names of
-../shared/feeds.md): identifier patterns, value sets read from the reference seeds, amounts
-that must be positive, dates in range."""
+../shared/feeds.md), derived from the feed contracts (ingest/feeds/contracts.py): identifier
+patterns by column kind, value sets (the contract's own, or the reference seeds it names, read
+through projledger.reference), keys and required columns present, amounts positive or not
+negative, fact dates not after the business date and plans within a horizon. The date bounds
+are thresholds: the vars of dbt_project.yml."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
-from great_expectations.expectations.row_conditions import Column
+from great_expectations.expectations.row_conditions import Column as GxColumn
 
 from expectations.suites import SuiteSpec
-
-PROJECT_CODE_RE = r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$"
-# GB 32100-2015 alphabet (no I, O, S, V, Z); the check character itself is verified at ingest.
-CREDIT_CODE_RE = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
-STREET_CODE_RE = r"^\d{9}$"
-# Contract values of feeds.md that are not reference tables.
-PROJECT_KINDS = ["工业", "服务业"]
-APPROVAL_RESULTS = ["准予", "不予"]
-YES_NO = ["是", "否"]
-EARLIEST = "2000-01-01"
-PLAN_HORIZON_YEARS = 30
+from ingest.feeds.contracts import (
+    CHOICE,
+    DATE,
+    FEEDS,
+    NUMBER,
+    PATTERNS,
+    PERIOD,
+    STREET_CODE,
+    Column,
+    Feed,
+)
+from projledger import reference
 
 STAGED_TABLES = {
     "registry": "stg_registry__projects",
@@ -36,160 +40,77 @@ STAGED_TABLES = {
 }
 
 
-@dataclass(frozen=True)
-class Reference:
-    streets: list[str]
-    industries: list[str]
-    nodes: list[str]
-    items: list[str]
-
-
-def load_reference(conn) -> Reference:
-    def values(sql: str) -> list[str]:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return [row[0] for row in cur.fetchall()]
-
-    return Reference(
-        streets=values("select street_code from ref.streets order by 1"),
-        industries=values("select industry from ref.industries order by 1"),
-        nodes=values("select node from ref.milestone_nodes order by seq"),
-        items=values("select item from ref.approval_items order by 1"),
-    )
-
-
-def _pattern(column: str, regex: str) -> gxe.ExpectColumnValuesToMatchRegex:
-    return gxe.ExpectColumnValuesToMatchRegex(column=column, regex=regex)
-
-
-def _in_set(column: str, values: list[str]) -> gxe.ExpectColumnValuesToBeInSet:
-    return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values))
-
-
 def _not_null(column: str) -> gxe.ExpectColumnValuesToNotBeNull:
     return gxe.ExpectColumnValuesToNotBeNull(column=column)
 
 
-def _positive(column: str) -> gxe.ExpectColumnValuesToBeBetween:
-    return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, strict_min=True)
-
-
-def _non_negative(column: str) -> gxe.ExpectColumnValuesToBeBetween:
-    return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0)
-
-
-def _happened(column: str, as_of: date) -> gxe.ExpectColumnValuesToBeBetween:
-    """A fact (actual, reported, paid) dated between EARLIEST and the business date."""
-    return gxe.ExpectColumnValuesToBeBetween(
-        column=column, min_value=EARLIEST, max_value=as_of.isoformat()
-    )
-
-
-def _planned(column: str, as_of: date) -> gxe.ExpectColumnValuesToBeBetween:
-    horizon = as_of.replace(year=as_of.year + PLAN_HORIZON_YEARS, day=1).isoformat()
-    return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=EARLIEST, max_value=horizon)
-
-
-def _expectations(feed: str, ref: Reference, as_of: date) -> list:
-    if feed == "registry":
-        return [
-            _not_null("project_code"),
-            _pattern("project_code", PROJECT_CODE_RE),
-            gxe.ExpectColumnValuesToBeUnique(column="project_code"),
-            _pattern("credit_code", CREDIT_CODE_RE),
-            _not_null("street_code"),
-            _in_set("street_code", ref.streets),
-            _in_set("industry", ref.industries),
-            _in_set("project_kind", PROJECT_KINDS),
-            _not_null("planned_investment"),
-            _positive("planned_investment"),
-            _planned("planned_start", as_of),
-            _planned("planned_completion", as_of),
-            _planned("planned_production", as_of),
-            _happened("registered_on", as_of),
-            _non_negative("committed_tax_per_mu"),
-        ]
-    if feed == "milestones":
-        return [
-            _not_null("project_code"),
-            _pattern("project_code", PROJECT_CODE_RE),
-            _in_set("node", ref.nodes),
-            _planned("planned_date", as_of),
-            _happened("actual_date", as_of),
-            _happened("reported_on", as_of),
-        ]
+def _extra(feed: str) -> list:
+    """What the contracts do not say: a relation between two columns, and columns the rules
+    need that ingest lets through empty (new objects each time: GX ties an expectation to one
+    suite)."""
     if feed == "approvals":
         return [
-            _pattern("project_code", PROJECT_CODE_RE),
-            _pattern("credit_code", CREDIT_CODE_RE),
-            _in_set("item", ref.items),
-            _in_set("result", APPROVAL_RESULTS),
-            _happened("accepted_on", as_of),
-            _happened("decided_on", as_of),
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
                 column_A="decided_on",
                 column_B="accepted_on",
                 or_equal=True,
                 ignore_row_if="either_value_is_missing",
-            ),
-            _non_negative("total_investment"),
+            )
         ]
-    if feed == "land":
-        return [
-            _not_null("parcel_no"),
-            gxe.ExpectColumnValuesToBeUnique(column="parcel_no"),
-            _pattern("project_code", PROJECT_CODE_RE),
-            _pattern("credit_code", CREDIT_CODE_RE),
-            _in_set("street_code", ref.streets),
-            _not_null("area_m2"),
-            _positive("area_m2"),
-            _non_negative("price"),
-            _happened("contract_signed_on", as_of),
-            _planned("agreed_start", as_of),
-            _planned("agreed_completion", as_of),
-            _happened("actual_start", as_of),
-            _happened("actual_completion", as_of),
-        ]
-    if feed == "stats_fai":
-        return [
-            _not_null("project_code"),
-            _pattern("project_code", PROJECT_CODE_RE),
-            _happened("period", as_of),
-            _non_negative("cumulative_investment"),
-        ]
-    if feed == "stats_enterprise":
-        return [
-            _not_null("credit_code"),
-            _pattern("credit_code", CREDIT_CODE_RE),
-            _happened("period", as_of),
-            _in_set("above_scale", YES_NO),
-            _non_negative("output_value"),
-            _non_negative("revenue"),
-        ]
-    if feed == "stats_gdp":
-        return [
-            _happened("period", as_of),
-            _positive("gdp"),
-            _non_negative("fixed_asset_investment"),
-        ]
-    if feed == "tax":
-        # amount_yuan may be negative (a refund): no sign check.
-        return [
-            _not_null("credit_code"),
-            _pattern("credit_code", CREDIT_CODE_RE),
-            _happened("period", as_of),
-            _not_null("tax_type"),
-            _not_null("amount_yuan"),
-            _happened("paid_on", as_of),
-            _in_set("street_code", ref.streets),
-        ]
-    raise KeyError(feed)
+    return [_not_null(c) for c in {"land": ["area_m2"], "tax": ["amount_yuan"]}.get(feed, [])]
 
 
-def feed_suites(ref: Reference, as_of: date) -> list[SuiteSpec]:
+def _value_set(column: Column) -> list[str]:
+    if column.kind == STREET_CODE:
+        return list(reference.values("streets.street_code"))
+    if column.refs:
+        return [value for ref in column.refs for value in reference.values(ref)]
+    return list(column.choices) if column.kind == CHOICE else []
+
+
+def _column_expectations(feed: Feed, column: Column, as_of: date, limits: dict) -> list:
+    name, out = column.name, []
+    if name in feed.key or column.required:
+        out.append(_not_null(name))
+    if feed.key == (name,):
+        out.append(gxe.ExpectColumnValuesToBeUnique(column=name))
+    if column.kind in PATTERNS:
+        out.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=PATTERNS[column.kind]))
+    if column.pattern:
+        out.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=column.pattern))
+    if values := _value_set(column):
+        out.append(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=values))
+    if column.kind == NUMBER and not column.signed:
+        # amounts that must be > 0 are the contract's `positive`; others must not be negative
+        out.append(
+            gxe.ExpectColumnValuesToBeBetween(column=name, min_value=0, strict_min=column.positive)
+        )
+    if column.kind in (DATE, PERIOD):
+        # a fact (actual, reported, paid) has happened by the business date; a plan lies
+        # within the horizon
+        latest = limits["plan_horizon"] if column.planned else as_of.isoformat()
+        out.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=name, min_value=limits["earliest"], max_value=latest
+            )
+        )
+    return out
+
+
+def feed_suites(as_of: date, cfg: dict[str, Any]) -> list[SuiteSpec]:
+    """The staged-feed suites as of a date; cfg: the rule vars (check_earliest_date,
+    check_plan_horizon_years)."""
+    years = int(cfg["check_plan_horizon_years"])
+    limits = {
+        "earliest": str(cfg["check_earliest_date"]),
+        "plan_horizon": as_of.replace(year=as_of.year + years, day=1).isoformat(),
+    }
     specs = []
     for feed, table in STAGED_TABLES.items():
-        expectations = _expectations(feed, ref, as_of)
+        contract = FEEDS[feed]
+        expectations = [
+            e for c in contract.columns for e in _column_expectations(contract, c, as_of, limits)
+        ] + _extra(feed)
         suite = gx.ExpectationSuite(name=f"feed_{feed}", expectations=expectations)
         specs.append(SuiteSpec(name=f"feed_{feed}", suite=suite, schema="staging", table=table))
     return specs
@@ -222,7 +143,7 @@ def delivery_suites(conn, as_of: date, history: int, low: float, high: float) ->
                 column="rows_total",
                 min_value=int(median * low),
                 max_value=int(median * high + 0.5),
-                row_condition=Column("feed") == feed,
+                row_condition=GxColumn("feed") == feed,
                 meta={"check": f"latest_delivery_rows_{feed}", "median_rows": median},
             )
         )

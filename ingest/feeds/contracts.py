@@ -20,6 +20,15 @@ PERIOD = "period"
 NUMBER = "number"
 CHOICE = "choice"
 
+# Identifier formats of feeds.md by column kind, for every check of them in Python (identifiers,
+# the quality suites). GB 32100-2015's alphabet has no I, O, S, V, Z; the check character itself
+# is verified by identifiers.credit_code_ok and at ingest.
+CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+PATTERNS: dict[str, str] = {
+    PROJECT_CODE: r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$",
+    CREDIT_CODE: f"^[{CREDIT_ALPHABET}]{{18}}$",
+}
+
 RECORD_STATUS = "record_status"
 RECORD_STATUS_ZH = "状态"
 RETRACT_VALUES = ("作废", "void")
@@ -36,6 +45,8 @@ class Column:
     # "<seed>.<column>": the value set lives in a reference seed; several name a union
     # (a sourcing unit is a street or a department).
     ref: str | tuple[str, ...] | None = None
+    planned: bool = False  # a date that may lie ahead (a plan), unlike a fact's date
+    signed: bool = False  # a number that may be negative (a correction, a refund)
     # A format the trimmed value must match (PostgreSQL regex), else unknown_code_value.
     pattern: str | None = None
     # (column, values): required only on rows whose `column` holds one of `values`
@@ -94,9 +105,9 @@ FEEDS: dict[str, Feed] = {
                 _c("project_kind", "项目类型", CHOICE, choices=("工业", "服务业")),
                 _c("carrier", "载体"),
                 _c("planned_investment", "计划总投资", NUMBER, required=True, positive=True),
-                _c("planned_start", "计划开工日期", DATE),
-                _c("planned_completion", "计划竣工日期", DATE),
-                _c("planned_production", "计划投产日期", DATE),
+                _c("planned_start", "计划开工日期", DATE, planned=True),
+                _c("planned_completion", "计划竣工日期", DATE, planned=True),
+                _c("planned_production", "计划投产日期", DATE, planned=True),
                 _c("registered_on", "入库日期", DATE),
                 _c("committed_tax_per_mu", "承诺亩均税收", NUMBER),
             ),
@@ -108,7 +119,7 @@ FEEDS: dict[str, Feed] = {
             columns=(
                 _c("project_code", "项目代码", PROJECT_CODE),
                 _c("node", "节点", CHOICE, ref="milestone_nodes.node"),
-                _c("planned_date", "计划完成日期", DATE),
+                _c("planned_date", "计划完成日期", DATE, planned=True),
                 _c("actual_date", "实际完成日期", DATE),
                 _c("reported_on", "填报日期", DATE),
                 _c("note", "备注"),
@@ -142,8 +153,8 @@ FEEDS: dict[str, Feed] = {
                 _c("area_m2", "出让面积(平方米)", NUMBER, positive=True),
                 _c("contract_signed_on", "合同签订日期", DATE),
                 _c("price", "出让价款", NUMBER),
-                _c("agreed_start", "约定开工日期", DATE),
-                _c("agreed_completion", "约定竣工日期", DATE),
+                _c("agreed_start", "约定开工日期", DATE, planned=True),
+                _c("agreed_completion", "约定竣工日期", DATE, planned=True),
                 _c("actual_start", "实际开工日期", DATE),
                 _c("actual_completion", "实际竣工日期", DATE),
             ),
@@ -155,7 +166,7 @@ FEEDS: dict[str, Feed] = {
             columns=(
                 _c("project_code", "项目代码", PROJECT_CODE),
                 _c("period", "统计期", PERIOD),
-                _c("month_investment", "本月完成投资", NUMBER),
+                _c("month_investment", "本月完成投资", NUMBER, signed=True),
                 _c("cumulative_investment", "自开工累计完成投资", NUMBER),
             ),
         ),
@@ -190,7 +201,7 @@ FEEDS: dict[str, Feed] = {
                 _c("taxpayer_name", "纳税人名称"),
                 _c("period", "税款所属期", PERIOD),
                 _c("tax_type", "税种"),
-                _c("amount_yuan", "实缴税额(元)", NUMBER),
+                _c("amount_yuan", "实缴税额(元)", NUMBER, signed=True),
                 _c("paid_on", "入库日期", DATE),
                 _c("street_code", "所属街道", STREET_CODE),
                 _c("carrier", "载体"),
@@ -256,7 +267,7 @@ FEEDS: dict[str, Feed] = {
                 _c("enterprise_name", "企业名称"),
                 _c("certificate_no", "证书编号", required=True),
                 _c("certified_on", "发证日期", DATE, required=True),
-                _c("valid_until", "有效期至", DATE),
+                _c("valid_until", "有效期至", DATE, planned=True),
             ),
         ),
     )

@@ -168,12 +168,20 @@ def _ensure_database(port: int) -> None:
     import psycopg2
 
     conn = psycopg2.connect(host="127.0.0.1", port=port, user=SUPERUSER, dbname="postgres")
+    try:
+        ensure_database(conn, DB_NAME)
+    finally:
+        conn.close()
+
+
+def ensure_database(conn, name: str) -> None:
+    """Create database `name` on the server of `conn` unless it exists (conn is switched to
+    autocommit: CREATE DATABASE cannot run in a transaction)."""
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("select 1 from pg_database where datname = %s", (DB_NAME,))
+        cur.execute("select 1 from pg_database where datname = %s", (name,))
         if cur.fetchone() is None:
-            cur.execute(f'create database "{DB_NAME}"')
-    conn.close()
+            cur.execute(f'create database "{name}"')
 
 
 def stop(home: Path) -> bool:

@@ -42,8 +42,8 @@ ASSUMPTIONS = [
     "node_overdue delay_days: as_of - planned_date for an open node; actual_date - "
     "planned_date for a node met late (warned while as_of - actual_date <= 30).",
     "start_overdue / production_overdue delay_days: as_of - planned date.",
-    "idle_land delay_days: as_of - (agreed_start + 365 days); days_since_agreed_start is in "
-    "detail.",
+    "idle_land delay_days: as_of - (agreed_start + 1 calendar year); days_since_agreed_start is "
+    "in detail.",
     "plan_exceeds_quota delay_days: days beyond the quota.",
     "A quota is compared with the gap to the previous planned node of the project's own plan; a "
     "service project has no 征地 node (its quota is blank).",

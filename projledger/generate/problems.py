@@ -26,6 +26,7 @@ from projledger.generate.world import (
     World,
     fai_months,
 )
+from projledger.settings import REPO_ROOT, rule_vars
 
 # Carrier names that no carriers delivery lists (unknown_carrier), and one only used before
 # the TTM window (must not be reported).
@@ -60,6 +61,8 @@ class Injector:
         self.extras: list[Extra] = []
         self.mid = world.cal.start + (self.a - world.cal.start) / 2
         self.k = 0  # the round of injection (distinct names per round)
+        # The rules' thresholds, read where the warehouse reads them (dbt_project.yml vars).
+        self.vars = rule_vars(REPO_ROOT / "dbt_project")
 
     # --- helpers -----------------------------------------------------------------------
     def project(
@@ -291,7 +294,7 @@ class Injector:
                 exp.warning(rule, grade, project_code=p.code, delay_days=days, **planned)
                 exp.warning(
                     "node_overdue",
-                    "yellow" if days <= 60 else "red",
+                    "yellow" if days <= self.vars["node_overdue_red_days"] else "red",
                     project_code=p.code,
                     delay_days=days,
                     node=node,
@@ -378,11 +381,12 @@ class Injector:
         days = self.rng.randint(380, 600)
         parcel = w.standalone_parcel("仓储", a - _days(days), False)
         w.parcels.append(parcel)
+        idle_since = add_months(parcel.agreed_start, 12 * self.vars["idle_land_years"])
         self.exp.warning(
             "idle_land",
             "red",
             parcel_no=parcel.parcel_no,
-            delay_days=days - 365,
+            delay_days=(a - idle_since).days,
             agreed_start=parcel.agreed_start,
             days_since_agreed_start=days,
             note="delay_days counted from agreed_start + 1 year",
@@ -482,36 +486,32 @@ class Injector:
     def unknown_projects(self) -> None:
         cal, exp = self.w.cal, self.exp
         last = cal.latest_fai_month()
-        code = self.fresh_code()
-        self.extras.append(
-            Extra(
+        rows = (
+            (
                 "stats_fai",
                 self.a - _days(40),
                 {
-                    "project_code": code,
                     "period": add_months(last, -1),
                     "month_investment": 1250.0,
                     "cumulative_investment": 8800.0,
                 },
-            )
-        )
-        exp.gap("unknown_project", project_code=code, feed="stats_fai")
-        code = self.fresh_code()
-        self.extras.append(
-            Extra(
+            ),
+            (
                 "milestones",
                 self.a - _days(20),
                 {
-                    "project_code": code,
                     "node": self.w.refs.nodes[0].node,
                     "planned_date": self.a - _days(60),
                     "actual_date": self.a - _days(62),
                     "reported_on": None,
                     "note": "新项目",
                 },
-            )
+            ),
         )
-        exp.gap("unknown_project", project_code=code, feed="milestones")
+        for feed, on, values in rows:
+            code = self.fresh_code()
+            self.extras.append(Extra(feed, on, {"project_code": code, **values}))
+            exp.gap("unknown_project", project_code=code, feed=feed)
         code = self.fresh_code()
         parcel = self.w.standalone_parcel("商服", self.a + _days(90), False)
         parcel.project_code = code

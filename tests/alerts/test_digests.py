@@ -67,9 +67,9 @@ def _night(s, conn, inbox, day, warnings):
 
 
 WARNINGS = [
-    (w.P1, None, "start_overdue", "red", 120),
-    (w.P2, None, "node_overdue", "yellow", 12),
-    (None, "Z-09", "idle_land", "red", 400),
+    (w.P1, None, "start_overdue", "red", 120, w.STREET_A),
+    (w.P2, None, "node_overdue", "yellow", 12, w.STREET_B),
+    (None, "Z-09", "idle_land", "red", 400, "zrzy"),
 ]
 
 

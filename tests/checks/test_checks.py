@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from expectations.checkpoints import data_docs_index, run_checks
 from expectations.history import latest_results
+from projledger.cli import main
 from projledger.db import connect
 from tests.checks import warehouse as w
 
@@ -105,7 +106,7 @@ def test_good_then_bad_data(settings):
     conn.close()
 
 
-def test_a_crashing_check_does_not_stop_the_others(settings):
+def test_a_crashing_check_does_not_stop_the_others(settings, capsys):
     conn = connect(settings)
     w.load_ref(conn)
     w.load_staging(conn)
@@ -120,3 +121,6 @@ def test_a_crashing_check_does_not_stop_the_others(settings):
     assert any(r.suite == "feed_registry" and r.success for r in results)
     assert any(r.suite == "coverage" for r in results)
     conn.close()
+    # The command line says so too: a check that could not run is a failed command.
+    assert main(["checks", "--as-of", AS_OF.isoformat()]) == 1
+    assert "could not run" in capsys.readouterr().out

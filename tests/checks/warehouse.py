@@ -24,7 +24,14 @@ STREET_B = "320602002"  # 任港街道
 def load_ref(conn) -> None:
     with conn.cursor() as cur:
         cur.execute("create schema if not exists ref")
-        for name in ("streets", "departments", "industries", "milestone_nodes", "approval_items"):
+        for name in (
+            "streets",
+            "departments",
+            "industries",
+            "milestone_nodes",
+            "approval_items",
+            "owner_routing",
+        ):
             with open(SEEDS / f"{name}.csv", encoding="utf-8") as fh:
                 rows = list(csv.reader(fh))
             header, body = rows[0], rows[1:]
@@ -224,7 +231,7 @@ MARTS_DDL = {
     "fct_rejected_row": "rejected_key text, feed text, batch_id bigint, file_name text,"
     " line_no integer, reason text, detail text, raw jsonb, owner_dept text, received_on date",
     "fct_project_warning": "project_code text, parcel_no text, rule_id text, grade text,"
-    " delay_days integer, detail text, as_of date",
+    " delay_days integer, detail text, as_of date, owner_dept text",
     "dim_project": "project_code text, project_name text, street_code text, is_current boolean,"
     " in_registry boolean",
     "fct_land_parcel": "parcel_no text, project_code text, street_code text",
@@ -336,14 +343,14 @@ def add_rejected(
 
 def set_warnings(conn, as_of: date, rows: list[tuple]) -> None:
     """Replace the warnings (the table holds the latest run only): (project, parcel, rule,
-    grade, delay_days)."""
+    grade, delay_days, owner_dept), owner_dept as the owner_routing seed routes it."""
     with conn.cursor() as cur:
         cur.execute("delete from marts.fct_project_warning")
         if rows:
             execute_values(
                 cur,
                 "insert into marts.fct_project_warning values %s",
-                [(p, z, r, g, dd, f"{r} {dd}天", as_of) for p, z, r, g, dd in rows],
+                [(p, z, r, g, dd, f"{r} {dd}天", as_of, o) for p, z, r, g, dd, o in rows],
             )
     conn.commit()
 

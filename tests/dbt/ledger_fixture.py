@@ -479,3 +479,43 @@ def load(conn: Any) -> None:
 
 
 AS_OF = date(2026, 11, 24)
+
+
+def write_batches(conn: Any, batches: list[tuple[str, str, str, list[tuple]]]) -> None:
+    """Insert batches given as (feed, delivered_on, status, events), events as
+    (natural_key, op, data): the short form the rule tests write their ledgers in."""
+    with conn.cursor() as cur:
+        for seq, (feed, delivered, status, events) in enumerate(batches):
+            cur.execute(
+                """insert into ledger.batch (feed, file_name, sha256, delivered_on, status,
+                       rows_total, rows_loaded, events_added)
+                   values (%s, %s, %s, %s, %s, %s, %s, %s) returning batch_id""",
+                (
+                    feed,
+                    f"{delivered.replace('-', '')}_{seq}.csv",
+                    f"sha{seq:04d}",
+                    delivered,
+                    status,
+                    len(events),
+                    len(events),
+                    len(events),
+                ),
+            )
+            batch_id = cur.fetchone()[0]
+            for line_no, (key, op, data) in enumerate(events, start=2):
+                payload = json.dumps(data, ensure_ascii=False) if data else None
+                cur.execute(
+                    """insert into ledger.event (feed, batch_id, delivered_on, line_no,
+                           natural_key, op, data)
+                       values (%s, %s, %s, %s, %s, %s, %s)""",
+                    (
+                        feed,
+                        batch_id,
+                        delivered,
+                        None if op == "leave" else line_no,
+                        key,
+                        op,
+                        payload,
+                    ),
+                )
+    conn.commit()

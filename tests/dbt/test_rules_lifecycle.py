@@ -5,7 +5,6 @@ full refresh that keeps the nightly gap log."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 from projledger.db import connect
 from projledger.dbt_runner import run_dbt
 from projledger.settings import Settings, load_settings
+from tests.dbt.ledger_fixture import write_batches
 
 SELECT = ["+fct_coverage_gap", "+fct_project_warning", "+int_projects_relocation_flagged"]
 
@@ -167,44 +167,6 @@ BATCHES: list[tuple[str, str, str, list[tuple]]] = [
 ]
 
 
-def _load(conn: Any) -> None:
-    with conn.cursor() as cur:
-        for seq, (feed, delivered, status, events) in enumerate(BATCHES):
-            cur.execute(
-                """insert into ledger.batch (feed, file_name, sha256, delivered_on, status,
-                       rows_total, rows_loaded, events_added)
-                   values (%s, %s, %s, %s, %s, %s, %s, %s) returning batch_id""",
-                (
-                    feed,
-                    f"{delivered.replace('-', '')}_{seq}.csv",
-                    f"sha{seq:04d}",
-                    delivered,
-                    status,
-                    len(events),
-                    len(events),
-                    len(events),
-                ),
-            )
-            batch_id = cur.fetchone()[0]
-            for line_no, (key, op, data) in enumerate(events, start=2):
-                payload = json.dumps(data, ensure_ascii=False) if data else None
-                cur.execute(
-                    """insert into ledger.event (feed, batch_id, delivered_on, line_no,
-                           natural_key, op, data)
-                       values (%s, %s, %s, %s, %s, %s, %s)""",
-                    (
-                        feed,
-                        batch_id,
-                        delivered,
-                        None if op == "leave" else line_no,
-                        key,
-                        op,
-                        payload,
-                    ),
-                )
-    conn.commit()
-
-
 @pytest.fixture(scope="module")
 def rules_settings(module_db: str, tmp_path_factory) -> Iterator[Settings]:
     with pytest.MonkeyPatch.context() as mp:
@@ -212,7 +174,7 @@ def rules_settings(module_db: str, tmp_path_factory) -> Iterator[Settings]:
         mp.setenv("PROJLEDGER_HOME", str(tmp_path_factory.mktemp("rules_home")))
         settings = load_settings()
         conn = connect(settings)
-        _load(conn)
+        write_batches(conn, BATCHES)
         conn.close()
         seeded = run_dbt(settings, ["seed"])
         assert seeded.success, seeded.error

@@ -85,7 +85,8 @@ def test_every_injected_gap_is_found_and_no_other(night):
 def test_every_injected_warning_is_graded_and_clean_projects_have_none(night):
     settings, _, expected, _ = night
     found = rows(settings, "select * from marts.fct_project_warning")
-    missing, extra = _compare(expected["warnings"], found, ("project_code", "parcel_no", "grade"))
+    keys = ("project_code", "parcel_no", "grade", "delay_days")
+    missing, extra = _compare(expected["warnings"], found, keys)
     assert not missing, f"injected warnings not found: {missing}"
     assert not extra, f"warnings on clean projects: {extra}"
 
@@ -225,9 +226,9 @@ def test_generated_corrections_retractions_and_leavers_are_events(night):
 def _as_role(settings, role: str):
     import psycopg2
 
-    from projledger.db import url_parts
+    from projledger.db import database_url, url_parts
 
-    parts = url_parts(settings.database_url)
+    parts = url_parts(database_url(settings))
     return psycopg2.connect(
         host=parts["host"], port=parts["port"], dbname=parts["dbname"], user=role
     )

@@ -1,5 +1,5 @@
-{# Latest state of every land parcel. is_idle: agreed start more than idle_land_days before
-   as_of and no actual start (闲置土地). #}
+{# Latest state of every land parcel. is_idle (闲置土地, macro is_idle_land, as the idle_land
+   rule): agreed start more than idle_land_years before as_of and no actual start by as_of. #}
 with
 
 parcels as (
@@ -25,11 +25,7 @@ final as (
         parcels.agreed_completion,
         parcels.actual_start,
         parcels.actual_completion,
-        coalesce(
-            parcels.actual_start is null
-            and {{ as_of() }} - parcels.agreed_start > {{ var('idle_land_days') }},
-            false
-        ) as is_idle,
+        {{ is_idle_land('parcels.agreed_start', 'parcels.actual_start') }} as is_idle,
         projects.project_code is not null as project_in_registry,
         parcels.delivered_on as last_delivered_on
     from parcels

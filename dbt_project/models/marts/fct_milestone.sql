@@ -1,5 +1,7 @@
-{# Latest state of every project's milestone nodes. delay_days: days the node is late at as_of
-   (open and past its planned date) or was late (met after its planned date); 0 when on time. #}
+{# Latest state of every project's milestone nodes. delay_days (macro node_delay_days, as the
+   node_overdue rule): days the node is late at as_of (not met by as_of and past its planned
+   date) or was late (met after its planned date); 0 when on time. actual_date is as reported:
+   one after as_of has not happened yet. #}
 with
 
 milestones as (
@@ -14,12 +16,7 @@ final as (
         milestones.planned_date,
         milestones.actual_date,
         milestones.reported_on as last_reported_on,
-        case
-            when milestones.planned_date is null then null
-            when milestones.actual_date is not null
-                then greatest(milestones.actual_date - milestones.planned_date, 0)
-            else greatest({{ as_of() }} - milestones.planned_date, 0)
-        end as delay_days,
+        {{ node_delay_days('milestones.planned_date', 'milestones.actual_date') }} as delay_days,
         milestones.quota_days,
         milestones.street_code,
         milestones.in_registry,

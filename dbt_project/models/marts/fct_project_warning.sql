@@ -1,6 +1,6 @@
 {# Graded warnings (分级预警) as of the run's as_of: one row per (project or parcel, rule) that earns
-   a grade; the table holds the latest run only (history is in the alerts). Routed to the project's
-   street; idle_land to the owner of the land feed (自然资源和规划局). #}
+   a grade; the table holds the latest run only (history is in the alerts). owner_dept per the owner_routing seed
+   (the project's street; idle_land 自然资源和规划局). #}
 with
 
 found as (
@@ -19,32 +19,28 @@ found as (
     select * from {{ ref('int_warnings_idle_land') }}
 ),
 
-owners as (
-    select * from {{ ref('int_feeds_owned') }}
+owned as (
+    {{ route_owner('found', feed=none) }}
 ),
 
 final as (
     select
         md5(
-            found.rule_id || '|' || coalesce(found.project_code, '') || '|'
-            || coalesce(found.parcel_no, '')
+            owned.rule_id || '|' || coalesce(owned.project_code, '') || '|'
+            || coalesce(owned.parcel_no, '')
         ) as warning_id,
-        found.project_code,
-        found.parcel_no,
-        found.rule_id,
-        found.grade,
-        found.delay_days,
-        found.detail,
+        owned.project_code,
+        owned.parcel_no,
+        owned.rule_id,
+        owned.grade,
+        owned.delay_days,
+        owned.detail,
         {{ as_of() }} as as_of,
-        found.node,
-        found.measure,
-        case
-            when found.rule_id = 'idle_land' then land_owner.dept_code
-            else found.street_code
-        end as owner_dept,
-        found.street_code
-    from found
-    left join owners as land_owner on land_owner.feed = 'land'
+        owned.node,
+        owned.measure,
+        owned.owner_dept,
+        owned.street_code
+    from owned
 )
 
 select * from final

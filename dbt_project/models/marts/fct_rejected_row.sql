@@ -1,7 +1,7 @@
 {# Bad input known at as_of: one row per quarantined row, plus one row per rejected file (reason
-   rejected_file). owner_dept: the department owning the feed (departments.csv `feeds`); for the
-   street-owned milestones feed, the street of the project the row names, else the project office
-   (owner of the registry feed). #}
+   rejected_file). owner_dept per the owner_routing seed (rule rejected_row): the department
+   owning the feed; for the street-sent milestones feed, the street of the project the row names,
+   else the project office. #}
 with
 
 batches as (
@@ -14,13 +14,6 @@ rejected_rows as (
 
 projects as (
     select * from {{ ref('int_projects_registered') }}
-),
-
-owners as (
-    select
-        departments.dept_code,
-        unnest(string_to_array(departments.feeds, ';')) as feed
-    from {{ ref('departments') }} as departments
 ),
 
 quarantined as (
@@ -62,23 +55,31 @@ unioned as (
     select * from rejected_files
 ),
 
+named as (
+    select
+        unioned.*,
+        projects.street_code
+    from unioned
+    left join projects on unioned.named_project_code = projects.project_code
+),
+
+owned as (
+    {{ route_owner('named', rule_id="'rejected_row'") }}
+),
+
 final as (
     select
-        unioned.rejected_key,
-        unioned.feed,
-        unioned.batch_id,
-        unioned.file_name,
-        unioned.line_no,
-        unioned.reason,
-        unioned.detail,
-        unioned.raw,
-        coalesce(feed_owner.dept_code, projects.street_code, registry_owner.dept_code)
-            as owner_dept,
-        unioned.received_on
-    from unioned
-    left join owners as feed_owner on unioned.feed = feed_owner.feed
-    left join projects on unioned.named_project_code = projects.project_code
-    left join owners as registry_owner on registry_owner.feed = 'registry'
+        owned.rejected_key,
+        owned.feed,
+        owned.batch_id,
+        owned.file_name,
+        owned.line_no,
+        owned.reason,
+        owned.detail,
+        owned.raw,
+        owned.owner_dept,
+        owned.received_on
+    from owned
 )
 
 select * from final

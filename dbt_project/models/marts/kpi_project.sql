@@ -1,6 +1,7 @@
-{# Indicators per registry project at as_of. TTM = the ttm_months months ending with the last
-   month whose data is due at as_of (tax: due day tax_due_day of the next month; output: the
-   stats_enterprise due day). Per-mu figures use the land parcels carrying the project's code. #}
+{# Indicators per registry project at as_of. TTM (macros/ttm.sql, as the
+   tax_commitment_shortfall rule) = the ttm_months months ending with the last month whose data is
+   due at as_of (tax: due day tax_due_day of the next month; output: the stats_enterprise due
+   day). Per-mu figures use the land parcels carrying the project's code. #}
 with
 
 projects as (
@@ -31,21 +32,6 @@ warnings as (
     select * from {{ ref('fct_project_warning') }}
 ),
 
-windows as (
-    select
-        (
-            date_trunc('month', {{ as_of() }} - {{ var('tax_due_day') }} + 1)
-            - interval '1 month'
-        )::date as tax_last_period,
-        (
-            date_trunc(
-                'month',
-                {{ as_of() }} - {{ var('feed_windows')['stats_enterprise']['monthly_due_day'] }} + 1
-            )
-            - interval '1 month'
-        )::date as output_last_period
-),
-
 land as (
     select
         links.project_code,
@@ -59,19 +45,17 @@ land as (
 ttm as (
     select
         months.project_code,
-        sum(months.tax_wan) filter (
-            where months.period between windows.tax_last_period
-            - interval '1 month' * ({{ var('ttm_months') }} - 1) and windows.tax_last_period
-        ) as tax_ttm_wan,
-        sum(months.output_value) filter (
-            where months.period between windows.output_last_period
-            - interval '1 month' * ({{ var('ttm_months') }} - 1) and windows.output_last_period
-        ) as output_ttm_wan,
+        {{ ttm_sum('months.tax_wan', 'months.period', var('tax_due_day')) }} as tax_ttm_wan,
+        {{
+            ttm_sum(
+                'months.output_value', 'months.period',
+                var('feed_windows')['stats_enterprise']['monthly_due_day']
+            )
+        }} as output_ttm_wan,
         (array_agg(months.cumulative_investment order by months.period desc) filter (
             where months.cumulative_investment is not null
         ))[1] as cumulative_investment
     from months
-    cross join windows
     group by months.project_code
 ),
 

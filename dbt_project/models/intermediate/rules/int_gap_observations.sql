@@ -27,32 +27,24 @@ found as (
     select * from {{ ref('int_gaps_unknown_project') }}
 ),
 
-owners as (
-    select * from {{ ref('int_feeds_owned') }}
+owned as (
+    {{ route_owner('found') }}
 ),
 
 routed as (
     select
         {{ as_of() }} as as_of,
-        found.rule_id,
-        found.subject_key,
-        found.period,
-        found.project_code,
-        found.credit_code,
-        found.parcel_no,
-        found.street_code,
-        found.feed,
-        case
-            when found.rule_id = 'stale_milestones' then found.street_code
-            -- milestones are sent by the streets, not a department: the project's street when
-            -- known, else the project office that runs the library
-            when owners.dept_code is null then coalesce(found.street_code, registry_owner.dept_code)
-            else owners.dept_code
-        end as owner_dept,
-        found.detail
-    from found
-    left join owners on found.feed = owners.feed
-    left join owners as registry_owner on registry_owner.feed = 'registry'
+        owned.rule_id,
+        owned.subject_key,
+        owned.period,
+        owned.project_code,
+        owned.credit_code,
+        owned.parcel_no,
+        owned.street_code,
+        owned.feed,
+        owned.owner_dept,
+        owned.detail
+    from owned
 ),
 
 sentinel as (

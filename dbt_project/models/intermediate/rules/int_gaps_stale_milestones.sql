@@ -1,4 +1,5 @@
-{# Rule stale_milestones: a registry project without an actual 投产 whose latest milestone
+{# Rule stale_milestones: a registry project without an actual 投产 by as_of (a date after it has
+   not happened yet) whose latest milestone
    reported_on is more than max_age_days before as_of, or that has no milestone report at all.
    Owned by the project's street. #}
 with
@@ -25,7 +26,7 @@ gaps as (
         end as detail
     from projects
     where
-        projects.actual_production_on is null
+        not {{ happened('projects.actual_production_on') }}
         and (
             projects.last_reported_on is null
             or {{ as_of() }} - projects.last_reported_on > {{ var('stale_max_age_days') }}

@@ -1,7 +1,8 @@
-{# Rule idle_land (闲置土地处置办法): a parcel whose agreed_start is more than idle_land_days before
-   as_of with no actual_start on or before as_of. Always red; routed to the land feed's owner.
-   delay_days counts from the day it became idle (agreed_start + idle_land_days); the days since
-   agreed_start are in the detail. #}
+{# Rule idle_land (闲置土地处置办法): a parcel whose agreed_start is more than idle_land_years
+   before as_of with no actual_start on or before as_of (macro is_idle_land, as
+   fct_land_parcel.is_idle). Always red. delay_days counts from the day it became idle
+   (idle_land_since: agreed_start + idle_land_years); the days since agreed_start are in the
+   detail. #}
 with
 
 parcels as (
@@ -15,15 +16,13 @@ graded as (
         parcels.parcel_no,
         null::text as node,
         parcels.street_code,
-        {{ as_of() }} - parcels.agreed_start - {{ var('idle_land_days') }} as delay_days,
+        {{ as_of() }} - {{ idle_land_since('parcels.agreed_start') }} as delay_days,
         null::numeric as measure,
         'red' as grade,
         '宗地 ' || parcels.parcel_no || ' 约定开工 ' || parcels.agreed_start::text
         || '，约定开工后' || ({{ as_of() }} - parcels.agreed_start)::text || '天未开工' as detail
     from parcels
-    where
-        {{ as_of() }} - parcels.agreed_start > {{ var('idle_land_days') }}
-        and (parcels.actual_start is null or parcels.actual_start > {{ as_of() }})
+    where {{ is_idle_land('parcels.agreed_start', 'parcels.actual_start') }}
 )
 
 select * from graded

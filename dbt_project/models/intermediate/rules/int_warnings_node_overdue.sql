@@ -1,7 +1,8 @@
 {# Rule node_overdue: a registry project's milestone node whose planned_date has passed with no
-   actual_date (late by as_of - planned_date), or that was met late (late by actual_date -
-   planned_date), the latter only while as_of is within node_met_late_window_days of actual_date.
-   Yellow 1..red_days days late, red beyond. One row per project: its latest node. #}
+   actual_date on or before as_of (late by as_of - planned_date), or that was met late (late by
+   actual_date - planned_date), the latter only while as_of is within node_met_late_window_days
+   of actual_date. The delay is the node_delay_days macro, as in fct_milestone. Yellow
+   1..red_days days late, red beyond. One row per project: its latest node. #}
 with
 
 milestones as (
@@ -17,32 +18,27 @@ late as (
         milestones.seq,
         milestones.planned_date,
         milestones.actual_date,
-        case
-            when milestones.actual_date is null or milestones.actual_date > {{ as_of() }}
-                then {{ as_of() }} - milestones.planned_date
-            else milestones.actual_date - milestones.planned_date
-        end as delay_days
+        {{ node_delay_days('milestones.planned_date', 'milestones.actual_date') }} as delay_days,
+        {{ happened('milestones.actual_date') }} as is_met
     from milestones
+),
+
+warned as (
+    select late.* from late
     where
-        milestones.planned_date < {{ as_of() }}
+        late.delay_days >= 1
         and (
-            milestones.actual_date is null
-            or milestones.actual_date > {{ as_of() }}
-            or (
-                milestones.actual_date > milestones.planned_date
-                and {{ as_of() }} - milestones.actual_date
-                <= {{ var('node_met_late_window_days') }}
-            )
+            not late.is_met
+            or {{ as_of() }} - late.actual_date <= {{ var('node_met_late_window_days') }}
         )
 ),
 
 worst as (
-    select distinct on (late.project_code)
-        late.*,
-        count(*) over (partition by late.project_code) as n_late_nodes
-    from late
-    where late.delay_days >= 1
-    order by late.project_code asc, late.delay_days desc, late.seq asc
+    select distinct on (warned.project_code)
+        warned.*,
+        count(*) over (partition by warned.project_code) as n_late_nodes
+    from warned
+    order by warned.project_code asc, warned.delay_days desc, warned.seq asc
 ),
 
 graded as (
@@ -60,7 +56,7 @@ graded as (
         end as grade,
         '节点「' || worst.node || '」计划 ' || worst.planned_date::text
         || case
-            when worst.actual_date is null or worst.actual_date > {{ as_of() }} then ' 未完成'
+            when not worst.is_met then ' 未完成'
             else ' 实际 ' || worst.actual_date::text || ' 完成'
         end
         || '，滞后' || worst.delay_days::text || '天（逾期节点 ' || worst.n_late_nodes::text

@@ -1,9 +1,10 @@
 {# Rule tax_commitment_shortfall: once tax_commitment_months have passed since the actual 投产, the
    trailing-twelve-month tax (万元) of the project's enterprise per mu of the project's land (parcels
    carrying its project_code) below committed_tax_per_mu: below tax_shortfall_yellow of the
-   commitment yellow, below tax_shortfall_red red. The TTM window is the ttm_months months ending
-   with the last month whose tax is due at as_of (due day tax_due_day of the next month). A month
-   with no tax row counts as zero. measure = tax per mu / commitment. #}
+   commitment yellow, below tax_shortfall_red red. The TTM window and tax are the macros of
+   macros/ttm.sql, as kpi_project.tax_ttm_wan: the ttm_months months ending with the last month
+   whose tax is due at as_of. A month with no tax row counts as zero. measure = tax per mu /
+   commitment. #}
 with
 
 projects as (
@@ -17,24 +18,6 @@ links as (
 
 payments as (
     select * from {{ ref('stg_tax__payments') }}
-),
-
-ttm_window as (
-    select
-        (
-            date_trunc('month', {{ as_of() }} - {{ var('tax_due_day') }} + 1)
-            - interval '1 month'
-        )::date as last_month
-),
-
-ttm_bounds as (
-    select
-        ttm_window.last_month,
-        (
-            ttm_window.last_month - ({{ var('ttm_months') }} - 1) * interval '1 month'
-        )::date
-            as first_month
-    from ttm_window
 ),
 
 land as (
@@ -65,16 +48,12 @@ candidates as (
 ttm_tax as (
     select
         candidates.project_code,
-        ttm_bounds.first_month,
-        ttm_bounds.last_month,
-        coalesce(sum(payments.amount_yuan), 0) / {{ var('yuan_per_wan') }}::numeric as tax_ttm_wan
+        {{ ttm_first_month(var('tax_due_day')) }} as first_month,
+        {{ ttm_last_month(var('tax_due_day')) }} as last_month,
+        {{ ttm_tax_wan('payments.amount_yuan', 'payments.period') }} as tax_ttm_wan
     from candidates
-    cross join ttm_bounds
-    left join payments
-        on
-            candidates.credit_code = payments.credit_code
-            and payments.period between ttm_bounds.first_month and ttm_bounds.last_month
-    group by candidates.project_code, ttm_bounds.first_month, ttm_bounds.last_month
+    left join payments on candidates.credit_code = payments.credit_code
+    group by candidates.project_code
 ),
 
 compared as (
