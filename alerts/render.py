@@ -46,7 +46,7 @@ RULES = {
     "invalid_number": "数值无法识别",
     "missing_required": "必填项为空",
     "unknown_street": "街道代码不在街道名录",
-    "unknown_code_value": "取值不在标准目录或格式不符(节点、审批事项、产业类别、阶段、招引单位、线索编号等)",
+    "unknown_code_value": "取值不在标准目录或格式不符(节点、审批事项、产业类别、阶段、招引单位等)",
     "rejected_file": "整个文件退回(表头缺失或无法解析)",
 }
 FEEDS = {name: feed.zh for name, feed in CONTRACTS.items()}
