@@ -41,12 +41,11 @@ def metadata_url(settings: Settings) -> str:
     sqlite = f"sqlite:///{airflow_home(settings) / 'airflow.db'}"
     if importlib.util.find_spec("asyncpg") is None:
         return sqlite
-    from projledger.db import database_url, url_parts
+    from projledger.db import target
 
-    url = database_url(settings)
-    parts = url_parts(url)
+    server = target(settings)
     try:
-        conn = psycopg2.connect(url)
+        conn = psycopg2.connect(**server.connect_kwargs())
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute("select 1 from pg_database where datname = %s", (METADATA_DB,))
@@ -56,8 +55,7 @@ def metadata_url(settings: Settings) -> str:
     except psycopg2.Error as exc:
         log.warning("no Airflow database on the warehouse server (%s); using SQLite", exc)
         return sqlite
-    auth = parts["user"] + (f":{parts['password']}" if parts["password"] else "")
-    return f"postgresql+psycopg2://{auth}@{parts['host']}:{parts['port']}/{METADATA_DB}"
+    return server.sqlalchemy_url(METADATA_DB)
 
 
 def environment(

@@ -244,7 +244,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     if getattr(args, "as_of", "unset") is None:
         args.as_of = default_as_of()
-    return args.func(args)
+    from projledger.db.conninfo import DatabaseUrlError
+
+    try:
+        return args.func(args)
+    except DatabaseUrlError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

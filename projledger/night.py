@@ -97,6 +97,11 @@ def send_alerts(settings: Settings, as_of: date) -> list[str]:
 
 def run_night(settings: Settings, inbox: Path, as_of: date) -> NightReport:
     """Run every step; a failing check or alert step is reported, never hides the others."""
+    from projledger.db import target
+
+    # Every layer's connection comes from this one resolution: a DATABASE_URL some layer
+    # cannot take raises DatabaseUrlError here, before anything is written.
+    target(settings)
     report = NightReport(as_of)
 
     def step(name: str, fn, *args, required: bool = True):
