@@ -35,7 +35,7 @@ RULES = {
     "missing_required": "必填项为空",
     "unknown_street": "街道代码不在街道名录",
     "unknown_code_value": "节点、审批事项或产业类别不在标准目录",
-    "rejected_file": "整个文件退回(表头缺失或无法解析)",
+    "rejected_file": "整个文件退回(表头缺失、无法解析或不是收件箱内的普通文件)",
 }
 FEEDS = {
     "registry": "项目库",
