@@ -25,6 +25,16 @@ def cmd_db(args) -> int:
     from projledger.db import connect, embedded
 
     settings = load_settings()
+    if args.action == "street-passwords":
+        from projledger import reference
+        from projledger.db.roles import street_password, street_role
+
+        if street_password("x") is None:
+            print("PROJLEDGER_STREET_PASSWORD_KEY is not set: street roles have no password")
+            return 2
+        for code in reference.values("streets.street_code"):
+            print(f"{street_role(code)}\t{street_password(code)}")
+        return 0
     if args.action == "stop":
         if settings.database_url_override:
             print("DATABASE_URL is set: there is no embedded server to stop")
@@ -170,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("db", help="the warehouse database")
-    p.add_argument("action", choices=["start", "stop", "url", "reset", "roles"])
+    p.add_argument(
+        "action", choices=["start", "stop", "url", "reset", "roles", "street-passwords"]
+    )
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser("demo", help="generate a district and run one night on the embedded db")
