@@ -180,9 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("db", help="the warehouse database")
-    p.add_argument(
-        "action", choices=["start", "stop", "url", "reset", "roles", "street-passwords"]
-    )
+    p.add_argument("action", choices=["start", "stop", "url", "reset", "roles", "street-passwords"])
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser("demo", help="generate a district and run one night on the embedded db")
