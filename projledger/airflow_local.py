@@ -58,6 +58,20 @@ def metadata_url(settings: Settings) -> str:
     return server.sqlalchemy_url(METADATA_DB)
 
 
+def async_url(sync_url: str) -> str:
+    """The API server's asyncpg URL of the same database. Airflow's own derivation only swaps
+    the driver, but asyncpg names libpq's `sslmode` `ssl`, and takes no SSL file options."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(sync_url).set(drivername="postgresql+asyncpg")
+    query = dict(url.query)
+    if "sslmode" in query:
+        query["ssl"] = query.pop("sslmode")
+    for libpq_only in ("sslrootcert", "sslcert", "sslkey", "connect_timeout", "keepalives_idle"):
+        query.pop(libpq_only, None)
+    return url.set(query=query).render_as_string(hide_password=False)
+
+
 def environment(
     settings: Settings, *, port: int = 8080, metadata: str | None = None
 ) -> dict[str, str]:
@@ -88,6 +102,8 @@ def environment(
     env.setdefault("AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT", "30")
     if metadata:
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = metadata
+        if metadata.startswith("postgresql+psycopg2:"):
+            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = async_url(metadata)
     return env
 
 

@@ -196,3 +196,37 @@ def test_several_hosts_are_refused_with_a_clear_message(monkeypatch, tmp_path):
     settings = _env(monkeypatch, tmp_path, "postgresql://postgres@h1:5432,h2:5433/ledger")
     with pytest.raises(DatabaseUrlError, match="several hosts"):
         target(settings)
+
+
+def test_the_local_airflow_metadata_urls_reach_the_same_server(
+    socket_server, tmp_path, monkeypatch
+):
+    """`projledger airflow` keeps its metadata beside the warehouse: the sync (psycopg2) and
+    async (asyncpg, the API server's) URLs both reach the socket-only server."""
+    import asyncio
+
+    import sqlalchemy
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from projledger import airflow_local
+
+    _database(socket_server, "ledger_af")
+    url = (
+        f"postgresql://postgres@/ledger_af?host={socket_server.socket_dir}"
+        f"&port={socket_server.port}&sslmode=disable"
+    )
+    settings = _env(monkeypatch, tmp_path, url)
+    env = airflow_local.environment(settings, metadata=airflow_local.metadata_url(settings))
+    sync = sqlalchemy.create_engine(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    with sync.connect() as conn:
+        assert conn.exec_driver_sql("select current_database()").scalar() == "airflow"
+    sync.dispose()
+
+    async def ask() -> str:
+        engine = create_async_engine(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"])
+        async with engine.connect() as conn:
+            name = (await conn.exec_driver_sql("select current_database()")).scalar()
+        await engine.dispose()
+        return name
+
+    assert asyncio.run(ask()) == "airflow"
