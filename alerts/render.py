@@ -47,7 +47,7 @@ RULES = {
     "missing_required": "必填项为空",
     "unknown_street": "街道代码不在街道名录",
     "unknown_code_value": "取值不在标准目录或格式不符(节点、审批事项、产业类别、阶段、招引单位等)",
-    "rejected_file": "整个文件退回(表头缺失或无法解析)",
+    "rejected_file": "整个文件退回(表头缺失、无法解析或不是收件箱内的普通文件)",
 }
 FEEDS = {name: feed.zh for name, feed in CONTRACTS.items()}
 KINDS = {GAP: "应入尽入缺报", REJECTED: "数据隔离", WARNING: "分级预警"}

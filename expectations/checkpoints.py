@@ -52,9 +52,11 @@ def data_docs_index(settings: Settings) -> Path:
 
 def get_context(settings: Settings):
     """The file Data Context in $PROJLEDGER_HOME/gx, its connection string from the settings."""
-    from projledger.db import database_url
+    from projledger.db import sqlalchemy_url
+    from projledger.db.conninfo import GX_APPLICATION
 
-    os.environ[URL_VAR] = database_url(settings)
+    # The same server as every other layer, a socket directory as the `host` query parameter.
+    os.environ[URL_VAR] = sqlalchemy_url(settings, application=GX_APPLICATION)
     home = Path(settings.home)
     home.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(home))

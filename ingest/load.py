@@ -23,7 +23,7 @@ from psycopg2.extras import Json
 
 from ingest import batch_sql, readers
 from ingest.feeds.contracts import FEED_NAMES, FEEDS, Feed
-from ingest.inbox import Delivery, discover
+from ingest.inbox import Delivery, UnsafePath, discover, pinned
 from projledger.db.locks import feed_lock
 
 log = logging.getLogger(__name__)
@@ -69,11 +69,63 @@ def ingest_inbox(
         if not mine:
             continue
         with feed_lock(conn, feed, wait=wait):
-            loaded = [load_delivery(conn, d) for d in mine]
+            loaded = [load_from_inbox(conn, d) for d in mine]
             if any(r.status == "loaded" for r in loaded):
                 _analyze(conn, feed)
         results.extend(loaded)
     return results
+
+
+# --- Unsafe paths (ingest/inbox.py) --------------------------------------------------------
+# A delivery is read only through the file `pinned` opened safely; one that is not a regular
+# file inside the inbox is never opened and is recorded as a rejected batch (`unsafe_path`),
+# which reaches the department's digest through marts.fct_rejected_row.
+
+
+def load_from_inbox(conn: psycopg2.extensions.connection, delivery: Delivery) -> BatchResult:
+    try:
+        with pinned(delivery) as safe:
+            return load_delivery(conn, safe)
+    except UnsafePath as unsafe:
+        return _record_unsafe(conn, delivery, unsafe)
+
+
+def _record_unsafe(conn, delivery: Delivery, unsafe: UnsafePath) -> BatchResult:
+    log.error("%s rejected: %s", delivery.file_name, unsafe.detail)
+    with conn.cursor() as cur:
+        cur.execute(
+            "select batch_id from ledger.batch where feed = %s and file_name = %s and sha256 = %s",
+            (delivery.feed, delivery.file_name, unsafe.fingerprint),
+        )
+        seen = cur.fetchone()
+        if seen is None:
+            cur.execute(
+                "insert into ledger.batch (feed, file_name, sha256, delivered_on, "
+                "delivery_seq, status, reason, detail, file_format) "
+                "values (%s, %s, %s, %s, %s, 'rejected', %s, %s, %s) returning batch_id",
+                (
+                    delivery.feed,
+                    delivery.file_name,
+                    unsafe.fingerprint,
+                    delivery.delivered_on,
+                    delivery.seq,
+                    unsafe.reason,
+                    unsafe.detail,
+                    delivery.fmt or None,
+                ),
+            )
+            batch_id = cur.fetchone()[0]
+    conn.commit()
+    if seen is not None:
+        return BatchResult(
+            delivery.feed, delivery.file_name, "skipped", seen[0], reason=unsafe.reason
+        )
+    return BatchResult(
+        delivery.feed, delivery.file_name, "rejected", batch_id, reason=unsafe.reason
+    )
+
+
+# -------------------------------------------------------------------------------------------
 
 
 def _analyze(conn, feed: str) -> None:

@@ -41,13 +41,12 @@ def metadata_url(settings: Settings) -> str:
     sqlite = f"sqlite:///{airflow_home(settings) / 'airflow.db'}"
     if importlib.util.find_spec("asyncpg") is None:
         return sqlite
-    from projledger.db import database_url, url_parts
+    from projledger.db import target
     from projledger.db.embedded import ensure_database
 
-    url = database_url(settings)
-    parts = url_parts(url)
+    server = target(settings)
     try:
-        conn = psycopg2.connect(url)
+        conn = psycopg2.connect(**server.connect_kwargs())
         try:
             ensure_database(conn, METADATA_DB)
         finally:
@@ -55,8 +54,21 @@ def metadata_url(settings: Settings) -> str:
     except psycopg2.Error as exc:
         log.warning("no Airflow database on the warehouse server (%s); using SQLite", exc)
         return sqlite
-    auth = parts["user"] + (f":{parts['password']}" if parts["password"] else "")
-    return f"postgresql+psycopg2://{auth}@{parts['host']}:{parts['port']}/{METADATA_DB}"
+    return server.sqlalchemy_url(METADATA_DB)
+
+
+def async_url(sync_url: str) -> str:
+    """The API server's asyncpg URL of the same database. Airflow's own derivation only swaps
+    the driver, but asyncpg names libpq's `sslmode` `ssl`, and takes no SSL file options."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(sync_url).set(drivername="postgresql+asyncpg")
+    query = dict(url.query)
+    if "sslmode" in query:
+        query["ssl"] = query.pop("sslmode")
+    for libpq_only in ("sslrootcert", "sslcert", "sslkey", "connect_timeout", "keepalives_idle"):
+        query.pop(libpq_only, None)
+    return url.set(query=query).render_as_string(hide_password=False)
 
 
 def environment(
@@ -89,6 +101,8 @@ def environment(
     env.setdefault("AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT", "30")
     if metadata:
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = metadata
+        if metadata.startswith("postgresql+psycopg2:"):
+            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = async_url(metadata)
     return env
 
 

@@ -19,6 +19,16 @@ def cmd_db(args) -> int:
     from projledger.db import connect, database_url, embedded
 
     settings = load_settings()
+    if args.action == "street-passwords":
+        from projledger import reference
+        from projledger.db.roles import street_password, street_role
+
+        if street_password("x") is None:
+            print("PROJLEDGER_STREET_PASSWORD_KEY is not set: street roles have no password")
+            return 2
+        for code in reference.values("streets.street_code"):
+            print(f"{street_role(code)}\t{street_password(code)}")
+        return 0
     if args.action == "stop":
         if settings.database_url_override:
             print("DATABASE_URL is set: there is no embedded server to stop")
@@ -167,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("db", help="the warehouse database")
-    p.add_argument("action", choices=["start", "stop", "url", "reset", "roles"])
+    p.add_argument("action", choices=["start", "stop", "url", "reset", "roles", "street-passwords"])
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser("demo", help="generate a district and run one night on the embedded db")
@@ -241,7 +251,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     if getattr(args, "as_of", "unset") is None:
         args.as_of = default_as_of()
-    return args.func(args)
+    from projledger.db.conninfo import DatabaseUrlError
+
+    try:
+        return args.func(args)
+    except DatabaseUrlError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -100,6 +100,11 @@ def run_night(settings: Settings, inbox: Path, as_of: date) -> NightReport:
     """Run every step; a failing check or alert step is reported, never hides the others. A
     failed ingest or build stops the night (checks and alerts would read a stale warehouse);
     every failure is logged with its traceback and listed in the report and its summary."""
+    from projledger.db import target
+
+    # Every layer's connection comes from this one resolution: a DATABASE_URL some layer
+    # cannot take raises DatabaseUrlError here, before anything is written.
+    target(settings)
     report = NightReport(as_of)
 
     def step(name: str, fn, *args) -> tuple[bool, Any]:

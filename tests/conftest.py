@@ -12,7 +12,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from projledger.db import connect, embedded, url_parts
+from projledger.db import connect, embedded
+from projledger.db.conninfo import dbname_of, with_dbname
 from projledger.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,8 +31,7 @@ def server_url(pg_home: Path) -> Iterator[str]:
     """A maintenance URL (database 'postgres') of the server the tests use."""
     external = os.environ.get("PROJLEDGER_TEST_DATABASE_URL")
     if external:
-        parts = url_parts(external)
-        yield external.rsplit("/", 1)[0] + "/postgres" if parts["dbname"] else external
+        yield with_dbname(external, "postgres")
         return
     port = embedded.start(pg_home)
     yield embedded.url(port, "postgres")
@@ -45,11 +45,11 @@ def _create_db(server_url: str) -> str:
     with conn.cursor() as cur:
         cur.execute(f'create database "{name}"')
     conn.close()
-    return server_url.rsplit("/", 1)[0] + f"/{name}"
+    return with_dbname(server_url, name)
 
 
 def _drop_db(server_url: str, url: str) -> None:
-    name = url.rsplit("/", 1)[1]
+    name = dbname_of(url)
     conn = psycopg2.connect(server_url)
     conn.autocommit = True
     with conn.cursor() as cur:

@@ -10,16 +10,15 @@ from pathlib import Path
 
 
 def load_with_dlt(url: str, path: Path, encoding: str) -> float:
+    from dataclasses import replace
+
     import dlt
 
-    from projledger.db import url_parts
+    from projledger.db.conninfo import resolve
 
-    parts = url_parts(url)
+    server = resolve(url)
     # dlt insists on a password; the embedded server trusts local connections and ignores it.
-    credentials = (
-        f"postgresql://{parts['user']}:{parts['password'] or 'unused'}@"
-        f"{parts['host']}:{parts['port']}/{parts['dbname']}"
-    )
+    credentials = replace(server, password=server.password or "unused").url()
     with tempfile.TemporaryDirectory() as pipelines_dir:
         pipeline = dlt.pipeline(
             pipeline_name="projledger_bench",

@@ -79,3 +79,33 @@ def test_env_vars_in_env_example():
 def test_no_secrets_in_compose():
     text = (REPO / "docker-compose.yml").read_text()
     assert not re.search(r"(PASSWORD|SECRET|KEY)\s*:\s*(?!\$\{)['\"]?\w", text, flags=re.I)
+
+
+def _airflow_services(compose) -> dict:
+    return {n: s for n, s in compose["services"].items() if n.startswith("airflow-")}
+
+
+def test_airflow_ui_uses_fab_users_with_the_admin_password_from_env(compose):
+    """No development-only SimpleAuthManager with admin:admin: the FAB auth manager, and an
+    administrator whose password is set from .env by airflow-init."""
+    text = (REPO / "docker-compose.yml").read_text()
+    assert "SIMPLE_AUTH_MANAGER" not in text and "admin:admin" not in text
+    for name, service in _airflow_services(compose).items():
+        manager = service["environment"].get("AIRFLOW__CORE__AUTH_MANAGER", "")
+        assert manager.endswith("fab_auth_manager.FabAuthManager"), name
+    init_env = compose["services"]["airflow-init"]["environment"]
+    assert re.fullmatch(r"\$\{AIRFLOW_ADMIN_PASSWORD:\?[^}]*\}", init_env["AIRFLOW_ADMIN_PASSWORD"])
+    init = (REPO / "deploy" / "airflow" / "init.sh").read_text()
+    assert "airflow users create" in init and '"${AIRFLOW_ADMIN_PASSWORD' in init
+    assert "apache-airflow-providers-fab" in (REPO / "pyproject.toml").read_text()
+    assert 'name = "apache-airflow-providers-fab"' in (REPO / "uv.lock").read_text()
+
+
+def test_bi_and_street_roles_log_in_with_scram_passwords_from_env(compose):
+    postgres = compose["services"]["postgres"]
+    assert postgres["environment"]["POSTGRES_HOST_AUTH_METHOD"] == "scram-sha-256"
+    assert "password_encryption=scram-sha-256" in postgres.get("command", [])
+    for name, service in _airflow_services(compose).items():
+        env = service["environment"]
+        for var in ("PROJLEDGER_BI_PASSWORD", "PROJLEDGER_STREET_PASSWORD_KEY"):
+            assert env.get(var, "").startswith("${" + var), (name, var)

