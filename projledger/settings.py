@@ -34,6 +34,8 @@ class Settings:
     smtp_password: str | None = None
     mail_from: str = "projledger@chongchuan.example.gov.cn"
     skip_empty_digests: bool = True
+    bulletin_to: tuple[str, ...] = ()
+    chromium: str | None = None
 
     @property
     def database_url(self) -> str:
@@ -45,6 +47,10 @@ class Settings:
     @property
     def outbox(self) -> Path:
         return self.home / "outbox"
+
+    @property
+    def bulletins(self) -> Path:
+        return self.home / "bulletins"
 
     @property
     def pgdata(self) -> Path:
@@ -65,6 +71,12 @@ def load_settings(**overrides) -> Settings:
         smtp_password=env.get("PROJLEDGER_SMTP_PASSWORD") or None,
         mail_from=env.get("PROJLEDGER_MAIL_FROM", "projledger@chongchuan.example.gov.cn"),
         skip_empty_digests=_bool(env.get("PROJLEDGER_SKIP_EMPTY_DIGESTS"), True),
+        # The leaders' list for the monthly bulletin: addresses separated by commas.
+        bulletin_to=tuple(
+            a.strip() for a in env.get("PROJLEDGER_BULLETIN_TO", "").split(",") if a.strip()
+        ),
+        # The system Chromium that prints the bulletin's PDF (Playwright never downloads one).
+        chromium=env.get("PROJLEDGER_CHROMIUM") or None,
     )
     values.update(overrides)
     return Settings(**values)
