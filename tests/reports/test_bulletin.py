@@ -187,3 +187,48 @@ def test_nightly_issue_sends_once(issued) -> None:
     # send it again.
     assert issue_due(settings, date(2026, 11, 20)) is None
     assert issue_due(settings, date(2026, 11, 25)) is None
+
+
+@pytest.fixture
+def smtp():
+    from aiosmtpd.controller import Controller
+
+    from tests.alerts.conftest import Inbox, free_port
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def test_smtp_failure_then_sent_once(settings: Settings, smtp, monkeypatch) -> None:
+    from tests.alerts.conftest import free_port
+
+    inbox, port = smtp
+    conn = connect(settings)
+    mf.load(conn)
+    conn.close()
+    monkeypatch.setenv("PROJLEDGER_BULLETIN_TO", "leaders@chongchuan.example.gov.cn")
+    monkeypatch.setenv("PROJLEDGER_SMTP_HOST", "127.0.0.1")
+
+    # The mail server is down: recorded as failed with the reason, nothing sent.
+    monkeypatch.setenv("PROJLEDGER_SMTP_PORT", str(free_port()))
+    failed = issue_bulletin(load_settings(), mf.MONTH, mf.AS_OF)
+    assert failed.status == "failed" and "ConnectionRefused" in (failed.error or "")
+
+    # Up again: the same bulletin goes out once, through the digests' SMTP delivery.
+    monkeypatch.setenv("PROJLEDGER_SMTP_PORT", str(port))
+    sent = issue_bulletin(load_settings(), mf.MONTH, mf.AS_OF)
+    assert (sent.status, sent.channel) == ("sent", "smtp")
+    issue_bulletin(load_settings(), mf.MONTH, mf.AS_OF)
+    received = inbox.take()
+    assert len(received) == 1
+    assert received[0].rcpt_tos == ["leaders@chongchuan.example.gov.cn"]
+    attachments = list(received[0].message.iter_attachments())
+    assert [a.get_content_type() for a in attachments] == ["application/pdf"]
+    assert attachments[0].get_content() == sent.pdf_path.read_bytes()
+    assert received[0].message["Subject"] == TITLE
