@@ -232,3 +232,31 @@ def test_smtp_failure_then_sent_once(settings: Settings, smtp, monkeypatch) -> N
     assert [a.get_content_type() for a in attachments] == ["application/pdf"]
     assert attachments[0].get_content() == sent.pdf_path.read_bytes()
     assert received[0].message["Subject"] == TITLE
+
+
+def test_fct_bulletin_publishes_the_record(settings: Settings) -> None:
+    from projledger.dbt_runner import run_dbt
+
+    conn = connect(settings)
+    with conn.cursor() as cur:
+        cur.execute(
+            """insert into reports.bulletin (month, as_of, html_path, pdf_path, html_sha256,
+                   pdf_sha256, recipients, channel, status, sent_at)
+               values ('2026-10-01', '2026-11-24', 'b/2026-10.html', 'b/2026-10.pdf', 'h', 'p',
+                       array['a@example.cn', 'b@example.cn'], 'smtp', 'sent',
+                       '2026-11-25 02:30+08')"""
+        )
+    conn.commit()
+    built = run_dbt(settings, ["build", "-s", "fct_bulletin"], mf.AS_OF)
+    assert built.success, [(r.unique_id, r.message) for r in built.failed] or built.error
+    with conn.cursor() as cur:
+        cur.execute(
+            "select month::text, as_of::text, html_sha256, pdf_sha256, recipients, channel"
+            " from marts.fct_bulletin"
+        )
+        assert cur.fetchall() == [
+            ("2026-10-01", "2026-11-24", "h", "p", "a@example.cn, b@example.cn", "smtp")
+        ]
+        cur.execute("select obj_description('marts.fct_bulletin'::regclass)")
+        assert "月度通报" in cur.fetchone()[0]
+    conn.close()
