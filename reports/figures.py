@@ -140,7 +140,9 @@ PLAN_SPREAD = """
 
 
 def _headline(r: Reader, b: Bulletin, p: dict) -> None:
-    h: dict[str, Any] = {}
+    h: dict[str, Any] = dict.fromkeys(
+        ("projects_in_registry", "projects_started", "projects_in_production")
+    )
     if r.has("kpi_district", "period", "projects_in_registry"):
         h.update(
             r.one(
