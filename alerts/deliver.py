@@ -111,3 +111,17 @@ def deliver(conn, settings: Settings, out: Outgoing, as_of: date) -> tuple[bool,
             )
     conn.commit()
     return error is None, error
+
+
+def transmit(settings: Settings, msg: EmailMessage, to_addrs: list[str], outbox_file: Path) -> str:
+    """Send any prepared message the way digests go (SMTP where configured, else an .eml file
+    at outbox_file, written whole or not at all); returns the channel. Raises on failure."""
+    channel = channel_of(settings)
+    if channel == "smtp":
+        send_smtp(settings, msg, to_addrs)
+    else:
+        outbox_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = outbox_file.with_name(outbox_file.name + ".tmp")
+        tmp.write_bytes(bytes(msg))
+        tmp.replace(outbox_file)
+    return channel

@@ -93,6 +93,16 @@ def send_alerts(**context) -> list[str]:
     return [str(line) for line in alerts(load_settings(), as_of(context)) or []]
 
 
+@task(pool=DB_POOL)
+def issue_bulletin(**context) -> str | None:
+    """The monthly bulletin of the month before, on the first night on or after its issue day."""
+    from projledger.settings import load_settings
+    from reports.bulletin import issue_due
+
+    issued = issue_due(load_settings(), as_of(context))
+    return None if issued is None else str(issued.pdf_path)
+
+
 @task
 def summary(**context) -> str:
     """The night's summary (as printed by `projledger run`), kept as the run's XCom."""
@@ -193,7 +203,7 @@ def projledger_nightly():
     ]
     build_start, build_end = warehouse()
     loaded >> build_start
-    build_end >> run_checks() >> send_alerts() >> summary()
+    build_end >> run_checks() >> send_alerts() >> [summary(), issue_bulletin()]
 
 
 projledger_nightly()

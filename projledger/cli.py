@@ -159,6 +159,23 @@ def cmd_waiver(args) -> int:
     return 0
 
 
+def cmd_bulletin(args) -> int:
+    from reports.bulletin import issue_bulletin, parse_month
+
+    try:
+        issued = issue_bulletin(
+            load_settings(), parse_month(args.month), args.bulletin_as_of, send=not args.no_send
+        )
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"bulletin {args.month} as of {issued.as_of}: {issued.status}")
+    print(f"  {issued.html_path}\n  {issued.pdf_path}")
+    if issued.error:
+        print(f"  not sent: {issued.error}")
+    return 0 if issued.error is None else 1
+
+
 def cmd_airflow(args) -> int:
     from projledger.airflow_local import standalone
 
@@ -232,6 +249,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", type=_date)
     p.add_argument("--reason")
     p.set_defaults(func=cmd_waiver)
+
+    p = sub.add_parser("bulletin", help="render and mail the monthly bulletin (月度通报)")
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    # Default: the as_of the warehouse was last built for.
+    p.add_argument("--as-of", dest="bulletin_as_of", type=_date, default=None)
+    p.add_argument("--no-send", action="store_true", help="render and record, do not mail")
+    p.set_defaults(func=cmd_bulletin)
 
     p = sub.add_parser("airflow", help="start a local Airflow on the embedded database")
     p.set_defaults(func=cmd_airflow)

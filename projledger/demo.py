@@ -44,6 +44,13 @@ def run_demo(settings: Settings, as_of: date, seed: int = 1, scale: float = 1.0)
     if outbox.is_dir():
         files = sorted(outbox.rglob("*.eml"))
         print(f"\n{len(files)} digest(s) in {outbox}")
+    if report.ok:
+        from reports.bulletin import issue_bulletin, last_complete_month
+
+        month = last_complete_month(as_of)
+        issued = issue_bulletin(settings, month, as_of)
+        print(f"\nMonthly bulletin {month:%Y-%m}: {issued.html_path}")
+        print(f"  PDF: {issued.pdf_path}")
     print(f"\nThe warehouse stays up for BI tools and psql: {database_url(settings)}")
     print("Stop it with `make db-stop` (or `projledger db stop`).")
     return 0 if report.ok else 1

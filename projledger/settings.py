@@ -43,6 +43,8 @@ class Settings:
     robot_rate_window: float = 60.0
     robot_timeout: float = 10.0
     robot_max_waits: int = 3
+    bulletin_to: tuple[str, ...] = ()
+    chromium: str | None = None
 
     @property
     def outbox(self) -> Path:
@@ -51,6 +53,10 @@ class Settings:
     @property
     def channels_path(self) -> Path:
         return self.channels_file or self.home / "channels.toml"
+
+    @property
+    def bulletins(self) -> Path:
+        return self.home / "bulletins"
 
     @property
     def pgdata(self) -> Path:
@@ -74,6 +80,12 @@ def load_settings(**overrides) -> Settings:
         channels_file=Path(env["PROJLEDGER_CHANNELS"]) if env.get("PROJLEDGER_CHANNELS") else None,
         robot_rate_window=float(env.get("PROJLEDGER_ROBOT_RATE_WINDOW", "60")),
         robot_timeout=float(env.get("PROJLEDGER_ROBOT_TIMEOUT", "10")),
+        # The leaders' list for the monthly bulletin: addresses separated by commas.
+        bulletin_to=tuple(
+            a.strip() for a in env.get("PROJLEDGER_BULLETIN_TO", "").split(",") if a.strip()
+        ),
+        # The system Chromium that prints the bulletin's PDF (Playwright never downloads one).
+        chromium=env.get("PROJLEDGER_CHROMIUM") or None,
     )
     values.update(overrides)
     return Settings(**values)
