@@ -25,10 +25,18 @@ found as (
     select * from {{ ref('int_gaps_missing_feed') }}
     union all
     select * from {{ ref('int_gaps_unknown_project') }}
+    union all
+    select * from {{ ref('int_gaps_unregistered_signed_lead') }}
+    union all
+    select * from {{ ref('int_gaps_unknown_carrier') }}
 ),
 
 owners as (
     select * from {{ ref('int_feeds_owned') }}
+),
+
+routing as (
+    select * from {{ ref('owner_routing') }}
 ),
 
 routed as (
@@ -43,6 +51,10 @@ routed as (
         found.street_code,
         found.feed,
         case
+            -- owner_routing.csv first: a department, or the item's street, or its feed's owner
+            when routing.owner = 'street' then found.street_code
+            when routing.owner = 'feed_owner' then owners.dept_code
+            when routing.owner is not null then routing.owner
             when found.rule_id = 'stale_milestones' then found.street_code
             -- milestones are sent by the streets, not a department: the project's street when
             -- known, else the project office that runs the library
@@ -52,6 +64,7 @@ routed as (
         found.detail
     from found
     left join owners on found.feed = owners.feed
+    left join routing on found.rule_id = routing.rule_id
     left join owners as registry_owner on registry_owner.feed = 'registry'
 ),
 

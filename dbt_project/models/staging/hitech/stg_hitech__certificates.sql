@@ -1,0 +1,24 @@
+{# Current version of each hitech key (credit_code, certificate_no) as known at as_of (retracted
+   keys dropped). #}
+with
+
+source as (
+    {{ latest_events('hitech') }}
+),
+
+renamed as (
+    select
+        source.data ->> 'credit_code' as credit_code,
+        source.data ->> 'enterprise_name' as enterprise_name,
+        source.data ->> 'certificate_no' as certificate_no,
+        (source.data ->> 'certified_on')::date as certified_on,
+        (source.data ->> 'valid_until')::date as valid_until,
+        source.natural_key,
+        source.event_id,
+        source.batch_id,
+        source.delivered_on
+    from source
+    where source.op = 'upsert'
+)
+
+select * from renamed
