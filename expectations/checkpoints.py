@@ -22,6 +22,7 @@ from great_expectations.checkpoint import UpdateDataDocsAction
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from expectations.suites import KEY_COLUMN, SuiteSpec, check_name
+from expectations.suites.calendar import calendar_suites
 from expectations.suites.coverage import coverage_suites
 from expectations.suites.feeds import delivery_suites, feed_suites, load_reference
 from projledger.settings import rule_vars
@@ -106,6 +107,7 @@ def build_specs(conn, settings: Settings, as_of: date) -> list[SuiteSpec]:
         float(cfg["row_count_band_high"]),
     )
     specs += coverage_suites(as_of)
+    specs += calendar_suites(conn, as_of)
     return [s for s in specs if s.suite.expectations]
 
 
