@@ -163,16 +163,19 @@ def _warnings(conn, as_of: date, owners: dict[str, Owner]) -> list[Item] | None:
     land_owner = next((o.code for o in owners.values() if "land" in o.feeds), None)
     has_owner = "owner_dept" in _columns(conn, "marts", "fct_project_warning")
     owner_sql = "w.owner_dept" if has_owner else "null::text"
+    # lead_stalled warnings are per lead (the lead may have no project code yet)
+    has_lead = "lead_id" in _columns(conn, "marts", "fct_project_warning")
+    lead_sql = "w.lead_id" if has_lead else "null::text"
     rows = _rows(
         conn,
         f"""
         select w.project_code, w.parcel_no, w.rule_id, w.grade, w.delay_days, w.detail,
-               {owner_sql} as owner_dept, p.project_name,
+               {owner_sql} as owner_dept, {lead_sql} as lead_id, p.project_name,
                coalesce(p.street_code, l.street_code) as street_code
         from marts.fct_project_warning as w
         left join marts.dim_project as p on p.project_code = w.project_code and p.is_current
         left join marts.fct_land_parcel as l on l.parcel_no = w.parcel_no
-        order by w.rule_id, w.project_code, w.parcel_no
+        order by w.rule_id, w.project_code, w.parcel_no, {lead_sql}
     """,
         (),
     )
@@ -180,6 +183,8 @@ def _warnings(conn, as_of: date, owners: dict[str, Owner]) -> list[Item] | None:
     for r in rows:
         owner = r["owner_dept"] or (land_owner if r["rule_id"] == "idle_land" else r["street_code"])
         item_id = f"{r['rule_id']}|{r['project_code'] or ''}|{r['parcel_no'] or ''}"
+        if r["lead_id"]:
+            item_id += f"|{r['lead_id']}"
         items.append(
             Item(
                 kind=WARNING,

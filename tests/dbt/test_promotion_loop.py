@@ -165,12 +165,11 @@ def test_new_coverage_gaps(wh: Settings) -> None:
         # A tax row of the TTM window under a carrier the list does not know; "NT大厦 " is the
         # full-width alias ＮＴ大厦 of 崇川经济开发区.
         ("unknown_carrier", "未登记楼宇"),
-        # The fixture's own overdue feeds; leads (7 days) and carriers (due 15 Oct) are on time
-        # and hitech is never missing.
+        # The fixture's own overdue feeds (approvals came on 23 Nov); leads (7 days) and carriers
+        # (due 15 Oct) are on time and hitech is never missing.
         ("missing_feed", "registry"),
-        ("missing_feed", "approvals"),
+        ("missing_feed", "milestones"),
         ("missing_feed", "land"),
-        ("missing_feed", "stats_enterprise"),
     }, gaps
     assert gaps[("unregistered_signed_lead", "ZS2026-0001")][:3] == (
         "320602003",
