@@ -70,6 +70,7 @@ project_counts as (
     group by project_links.carrier_name, project_links.period
 ),
 
+-- Folding is per row: only the tax rows some quarter's window can reach are folded.
 tax_names as (
     select
         {{ fold_name('payments.carrier') }} as folded_name,
@@ -77,7 +78,12 @@ tax_names as (
         payments.period,
         payments.amount_yuan
     from payments
-    where payments.carrier is not null
+    where
+        payments.carrier is not null
+        and payments.period
+        >= (select min(quarters.tax_last_month) from quarters)
+        - interval '1 month' * ({{ var('ttm_months') }} - 1)
+        and payments.period <= (select max(quarters.tax_last_month) from quarters)
 ),
 
 tax_totals as (

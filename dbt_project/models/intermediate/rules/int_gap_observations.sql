@@ -53,7 +53,8 @@ routed as (
         case
             -- owner_routing.csv first: a department, or the item's street, or its feed's owner
             when routing.owner = 'street' then found.street_code
-            when routing.owner = 'feed_owner' then owners.dept_code
+            when routing.owner = 'feed_owner'
+                then coalesce(owners.dept_code, found.street_code, registry_owner.dept_code)
             when routing.owner is not null then routing.owner
             when found.rule_id = 'stale_milestones' then found.street_code
             -- milestones are sent by the streets, not a department: the project's street when
