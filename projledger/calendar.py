@@ -28,6 +28,7 @@ SOURCE_FALLBACK = "weekday_fallback"
 FIRST_YEAR = 2000
 # Years written beyond the run's year: pending items and plans may reach into the next year.
 YEARS_AHEAD = 1
+_LOCK_KEY = 7_202_614  # advisory lock: one calendar writer at a time
 
 
 @cache
@@ -71,6 +72,8 @@ def write_calendar(conn, last_year: int, first_year: int = FIRST_YEAR) -> int:
     dates. A row is rewritten only when it differs (a package update that learnt a new year)."""
     rows = calendar_rows(first_year, last_year)
     with conn.cursor() as cur:
+        # Two nights starting together would race on `create table if not exists`.
+        cur.execute("select pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
         cur.execute(
             f"""create schema if not exists {SCHEMA};
                 create table if not exists {SCHEMA}.{TABLE} (
