@@ -121,14 +121,16 @@ def _warnings(conn, as_of: date) -> list[Item] | None:
         WARNING,
         """
         select w.rule_id || '|' || coalesce(w.project_code, '') || '|'
-                   || coalesce(w.parcel_no, '') as item_id,
+                   || coalesce(w.parcel_no, '')
+                   -- a lead warning may have no project code yet
+                   || coalesce('|' || w.lead_id, '') as item_id,
                w.project_code, w.parcel_no, w.rule_id, w.grade, w.delay_days, w.detail,
                w.owner_dept as owner, p.project_name,
                coalesce(p.street_code, l.street_code) as street_code
         from marts.fct_project_warning as w
         left join marts.dim_project as p on p.project_code = w.project_code and p.is_current
         left join marts.fct_land_parcel as l on l.parcel_no = w.parcel_no
-        order by w.rule_id, w.project_code, w.parcel_no
+        order by w.rule_id, w.project_code, w.parcel_no, w.lead_id
     """,
         (),
     )

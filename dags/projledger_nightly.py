@@ -63,6 +63,16 @@ def build_warehouse(**context) -> None:
 
 
 @task(pool=DB_POOL)
+def work_calendar(**context) -> None:
+    """The working-day calendar dbt reads as a source (dbt-postgres runs no Python), written
+    before the Cosmos dbt tasks; `projledger run` writes it in projledger.dbt_runner."""
+    from projledger.calendar import ensure_calendar
+    from projledger.settings import load_settings
+
+    ensure_calendar(load_settings(), as_of(context))
+
+
+@task(pool=DB_POOL)
 def grant_access(**context) -> None:
     """dbt recreated the marts tables: the read-only role's grants and policies again."""
     from projledger.night import grant_access as grant
@@ -162,9 +172,10 @@ def warehouse():
             "pool": DB_POOL,
         },
     )
+    calendar = work_calendar()
     granted = grant_access()
-    group >> granted
-    return group, granted
+    calendar >> group >> granted
+    return calendar, granted
 
 
 @dag(

@@ -23,6 +23,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from expectations.history import store_results
 from expectations.results import CheckResult
 from expectations.suites import KEY_COLUMN, SuiteSpec, check_name
+from expectations.suites.calendar import calendar_suites
 from expectations.suites.coverage import coverage_suites
 from expectations.suites.feeds import delivery_suites, feed_suites
 from projledger.settings import rule_vars
@@ -98,6 +99,7 @@ def build_specs(conn, settings: Settings, as_of: date) -> list[SuiteSpec]:
         float(cfg["row_count_band_high"]),
     )
     specs += coverage_suites(as_of)
+    specs += calendar_suites(conn, as_of)
     return [s for s in specs if s.suite.expectations]
 
 

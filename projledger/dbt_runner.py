@@ -97,6 +97,11 @@ def run_dbt(
 
     if with_db:
         _prepare_env(settings)
+        # dbt-postgres runs no Python: the working-day calendar it reads as a source is written
+        # here, before any command that may build or test a model joining it.
+        from projledger.calendar import ensure_calendar
+
+        ensure_calendar(settings, as_of)
     project_dir = str(settings.dbt_project_dir)
     # The console gets errors only; the full log is in dbt_project/logs/dbt.log.
     cli_args = [

@@ -20,6 +20,8 @@ COVERAGE_RULES = [
     "stale_milestones",
     "missing_feed",
     "unknown_project",
+    "unregistered_signed_lead",
+    "unknown_carrier",
 ]
 
 # The gap's subject, readable in a report (concat_ws skips the nulls).

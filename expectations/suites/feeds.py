@@ -37,6 +37,9 @@ STAGED_TABLES = {
     "stats_enterprise": "stg_stats_enterprise__reports",
     "stats_gdp": "stg_stats_gdp__quarters",
     "tax": "stg_tax__payments",
+    "leads": "stg_leads__leads",
+    "carriers": "stg_carriers__carriers",
+    "hitech": "stg_hitech__certificates",
 }
 
 

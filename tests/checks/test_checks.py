@@ -48,7 +48,7 @@ def test_good_then_bad_data(settings):
         "deliveries.latest_delivery_rows_tax",
         "deliveries.latest_delivery_rows_registry",
     } <= names
-    assert len([n for n in names if n.startswith("coverage.")]) == 7
+    assert len([n for n in names if n.startswith("coverage.")]) == 9
     assert data_docs_index(settings).exists()
 
     w.load_staging(conn, bad=True)

@@ -431,8 +431,15 @@ BATCHES: list[Batch] = [
 
 def load(conn: Any) -> None:
     """Insert the batches, events and quarantined rows (one transaction)."""
+    load_batches(conn, BATCHES)
+
+
+def load_batches(conn: Any, batches: list[Batch], first_seq: int = 0) -> None:
+    """Insert batches, their events and quarantined rows (one transaction)."""
     with conn.cursor() as cur:
-        for seq, (feed, file_name, delivered, status, reason, rows, rejected) in enumerate(BATCHES):
+        for seq, (feed, file_name, delivered, status, reason, rows, rejected) in enumerate(
+            batches, start=first_seq
+        ):
             cur.execute(
                 """insert into ledger.batch (feed, file_name, sha256, delivered_on, status, reason,
                        rows_total, rows_loaded, rows_rejected, events_added)

@@ -27,6 +27,11 @@ MARTS = [
     "+fct_batch",
     "+kpi_project",
     "+kpi_district",
+    # Their relationship tests to dim_street are selected with dim_street.
+    "+fct_lead",
+    "+fct_approval",
+    "+kpi_carrier",
+    "+kpi_carrier_district",
 ]
 PROJECT_MONTH = [
     "stg_registry__snapshots",

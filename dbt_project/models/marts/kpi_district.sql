@@ -4,7 +4,12 @@
    investment_effect (投资效果系数) on quarter months with stats_gdp: the GDP increment over the
    same quarter a year earlier / the fixed-asset investment of the same period (both cumulative
    for the year). Red and yellow cards exist for the as_of month only (warnings hold the latest
-   run). #}
+   run), leads' cards not counted. coverage_rate (应入尽入率) = registry projects / (registry
+   projects + unregistered_project and unregistered_signed_lead gaps open at the month's judging
+   date). approval_chain_median_days: median approval chain (working days) of the registry
+   projects whose 施工许可证 was granted in the month. leads_in_talks / leads_signed: leads in the
+   ledger known at as_of (as started / in production use the node dates known at as_of) that had
+   been contacted and not yet signed by the judging date (stage not 终止), resp. signed by it. #}
 with
 
 batches as (
@@ -33,6 +38,19 @@ gaps as (
 
 warnings as (
     select * from {{ ref('fct_project_warning') }}
+),
+
+chains as (
+    select * from {{ ref('int_projects_approval_chain') }}
+),
+
+projects as (
+    select * from {{ ref('int_projects_registered') }}
+),
+
+leads as (
+    select * from {{ ref('int_leads_matched') }}
+    where in_ledger
 ),
 
 months as (
@@ -137,11 +155,55 @@ gap_counts as (
     group by months.period
 ),
 
+coverage_gap_counts as (
+    select
+        months.period,
+        count(gaps.gap_id) as open_unregistered
+    from months
+    left join gaps
+        on
+            gaps.rule_id in ('unregistered_project', 'unregistered_signed_lead')
+            and months.judged_on >= gaps.detected_on
+            and (gaps.resolved_on is null or months.judged_on < gaps.resolved_on)
+    group by months.period
+),
+
+chain_medians as (
+    select
+        date_trunc('month', chains.permit_decided_on)::date as period,
+        percentile_cont(0.5) within group (
+            order by chains.approval_chain_working_days
+        ) as approval_chain_median_days
+    from chains
+    inner join projects on chains.project_code = projects.project_code
+    where chains.approval_chain_working_days is not null
+    group by date_trunc('month', chains.permit_decided_on)
+),
+
+lead_counts as (
+    select
+        months.period,
+        count(leads.lead_id) filter (
+            where
+            leads.first_contact_on <= months.judged_on
+            and (leads.signed_on is null or leads.signed_on > months.judged_on)
+            and leads.feed_stage is distinct from '{{ var("lead_stage_dropped") }}'
+            and (leads.project_code is null or leads.registered_on > months.judged_on)
+        ) as leads_in_talks,
+        count(leads.lead_id) filter (
+            where leads.signed_on <= months.judged_on
+        ) as leads_signed
+    from months
+    cross join leads
+    group by months.period
+),
+
 cards as (
     select
         coalesce(warnings.project_code, warnings.parcel_no) as subject,
         bool_or(warnings.grade = 'red') as is_red
     from warnings
+    where warnings.lead_id is null
     group by coalesce(warnings.project_code, warnings.parcel_no)
 ),
 
@@ -167,11 +229,26 @@ final as (
         end as red_cards,
         case
             when months.period = card_counts.period then coalesce(card_counts.yellow_cards, 0)
-        end as yellow_cards
+        end as yellow_cards,
+        round(
+            coalesce(registry_counts.projects_in_registry, 0)::numeric
+            / nullif(
+                coalesce(registry_counts.projects_in_registry, 0)
+                + coalesce(coverage_gap_counts.open_unregistered, 0),
+                0
+            ),
+            4
+        ) as coverage_rate,
+        chain_medians.approval_chain_median_days::numeric as approval_chain_median_days,
+        coalesce(lead_counts.leads_in_talks, 0) as leads_in_talks,
+        coalesce(lead_counts.leads_signed, 0) as leads_signed
     from months
     left join registry_counts on months.period = registry_counts.period
     left join effect on months.period = effect.period
     left join gap_counts on months.period = gap_counts.period
+    left join coverage_gap_counts on months.period = coverage_gap_counts.period
+    left join chain_medians on months.period = chain_medians.period
+    left join lead_counts on months.period = lead_counts.period
     cross join card_counts
 )
 

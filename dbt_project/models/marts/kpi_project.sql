@@ -32,6 +32,10 @@ warnings as (
     select * from {{ ref('fct_project_warning') }}
 ),
 
+chains as (
+    select * from {{ ref('int_projects_approval_chain') }}
+),
+
 land as (
     select
         links.project_code,
@@ -112,7 +116,8 @@ final as (
         above_scale.became_above_scale_on,
         coalesce(relocation.relocated_not_new, false) as relocated_not_new,
         coalesce(cards.card, 'green') as card,
-        {{ as_of() }} as as_of
+        {{ as_of() }} as as_of,
+        chains.approval_chain_working_days
     from projects
     left join land on projects.project_code = land.project_code
     left join ttm on projects.project_code = ttm.project_code
@@ -120,6 +125,7 @@ final as (
     left join above_scale on projects.project_code = above_scale.project_code
     left join relocation on projects.project_code = relocation.project_code
     left join cards on projects.project_code = cards.project_code
+    left join chains on projects.project_code = chains.project_code
 )
 
 select * from final

@@ -25,6 +25,10 @@ found as (
     select * from {{ ref('int_gaps_missing_feed') }}
     union all
     select * from {{ ref('int_gaps_unknown_project') }}
+    union all
+    select * from {{ ref('int_gaps_unregistered_signed_lead') }}
+    union all
+    select * from {{ ref('int_gaps_unknown_carrier') }}
 ),
 
 owned as (

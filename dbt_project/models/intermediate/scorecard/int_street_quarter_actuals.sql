@@ -153,7 +153,7 @@ signed as (
     left join streets as sourcing on leads.sourcing_unit = sourcing.street_code
     where
         leads.stage in (
-            {%- for stage in var('scorecard_lead_stages') %}
+            {%- for stage in var('lead_stages_signed') %}
                 '{{ stage }}'{{ ',' if not loop.last }}
             {%- endfor %}
         )

@@ -1,5 +1,5 @@
-{# Current version of each high-tech enterprise certificate as known at as_of (retracted keys
-   dropped). #}
+{# Current version of each hitech key (credit_code, certificate_no) as known at as_of (retracted
+   keys dropped). #}
 with
 
 source as (

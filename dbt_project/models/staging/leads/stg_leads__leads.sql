@@ -1,31 +1,38 @@
-{# Current version of each lead as known at as_of: keys whose latest event is a retract or a
-   leave (absent from a later full snapshot) are dropped. #}
+{# Every lead of the leads ledger known at as_of, with the values of its latest upsert. A lead
+   absent from a later full snapshot got a leave event: it is kept with its last values and
+   in_ledger false (as dim_project keeps a project that left the library); a retracted lead is
+   dropped. #}
 with
 
 source as (
     {{ latest_events('leads') }}
 ),
 
+known as (
+    {{ known_events('leads') }}
+),
+
+last_values as (
+    select distinct on (known.natural_key)
+        known.natural_key,
+        known.data
+    from known
+    where known.op = 'upsert'
+    order by known.natural_key asc, known.delivered_on desc, known.event_id desc
+),
+
 renamed as (
     select
-        source.data ->> 'lead_id' as lead_id,
-        source.data ->> 'project_name' as project_name,
-        source.data ->> 'investor' as investor,
-        source.data ->> 'credit_code' as credit_code,
-        source.data ->> 'sourcing_unit' as sourcing_unit,
-        source.data ->> 'street_code' as street_code,
-        source.data ->> 'industry' as industry,
-        (source.data ->> 'intended_investment')::numeric as intended_investment,
-        source.data ->> 'stage' as stage,
-        (source.data ->> 'first_contact_on')::date as first_contact_on,
-        (source.data ->> 'signed_on')::date as signed_on,
-        source.data ->> 'project_code' as project_code,
+        source.natural_key as lead_id,
+        {{ lead_columns('last_values') }},
+        source.op = 'upsert' as in_ledger,
         source.natural_key,
         source.event_id,
         source.batch_id,
         source.delivered_on
     from source
-    where source.op = 'upsert'
+    inner join last_values on source.natural_key = last_values.natural_key
+    where source.op in ('upsert', 'leave')
 )
 
 select * from renamed

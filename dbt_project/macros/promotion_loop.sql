@@ -1,0 +1,41 @@
+{# The typed leads columns of an event's data (feeds.md `leads`), as registry_columns does for
+   the registry. #}
+{% macro lead_columns(source) -%}
+    {{ source }}.data ->> 'project_name' as project_name,
+    {{ source }}.data ->> 'investor' as investor,
+    {{ source }}.data ->> 'credit_code' as credit_code,
+    {{ source }}.data ->> 'sourcing_unit' as sourcing_unit,
+    {{ source }}.data ->> 'street_code' as street_code,
+    {{ source }}.data ->> 'industry' as industry,
+    ({{ source }}.data ->> 'intended_investment')::numeric as intended_investment,
+    {{ source }}.data ->> 'stage' as stage,
+    ({{ source }}.data ->> 'first_contact_on')::date as first_contact_on,
+    ({{ source }}.data ->> 'signed_on')::date as signed_on,
+    {{ source }}.data ->> 'project_code' as project_code
+{%- endmacro %}
+
+{# A carrier name as compared by the rules: full-width characters folded to their ASCII forms
+   (Unicode NFKC, which also turns the ideographic space into a space), then trimmed. Blank is
+   null. #}
+{% macro fold_name(expression) -%}
+    nullif(btrim(normalize({{ expression }}, nfkc)), '')
+{%- endmacro %}
+
+{# Working days after start_day up to and including end_day (rules.md "Working days"), from the
+   running workday count of two joined calendar rows: null when either date is unknown or
+   outside the calendar. #}
+{% macro working_days(start_calendar, end_calendar) -%}
+    ({{ end_calendar }}.workday_seq - {{ start_calendar }}.workday_seq)
+{%- endmacro %}
+
+{# The TTM tax window as two date columns, first_month and last_month: the ttm_months months
+   ending with the last month whose tax is due at as_of (due day tax_due_day of the next month). #}
+{% macro tax_ttm_bounds() -%}
+    (
+        date_trunc('month', {{ as_of() }} - {{ var('tax_due_day') }} + 1)
+        - interval '1 month' * {{ var('ttm_months') }}
+    )::date as first_month,
+    (
+        date_trunc('month', {{ as_of() }} - {{ var('tax_due_day') }} + 1) - interval '1 month'
+    )::date as last_month
+{%- endmacro %}
