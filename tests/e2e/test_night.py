@@ -19,6 +19,7 @@ SCALE = 0.2
 UNSAFE_FILE = "land/20261120.csv"
 SUBJECT = ("project_code", "credit_code", "parcel_no", "period", "feed", "lead_id", "carrier")
 # The promotion loop's gaps name their subject in subject_key: a lead or a carrier name.
+NEGATIVE_SUBJECT = ("project_code", "credit_code", "parcel_no", "lead_id", "carrier")
 SUBJECT_KEY_AS = {"unregistered_signed_lead": "lead_id", "unknown_carrier": "carrier"}
 
 
