@@ -102,7 +102,7 @@ def load_delivery(conn: psycopg2.extensions.connection, delivery: Delivery) -> B
             return BatchResult(
                 delivery.feed, delivery.file_name, "skipped", seen[0], reason=seen[1]
             )
-        original = _same_content(cur, FEEDS[delivery.feed], sha)
+        original = _same_content(cur, FEEDS[delivery.feed], delivery, sha)
     if original is not None:
         return _record(
             conn,
@@ -128,20 +128,28 @@ def load_delivery(conn: psycopg2.extensions.connection, delivery: Delivery) -> B
     return result
 
 
-def _same_content(cur, feed: Feed, sha: str) -> tuple[int] | None:
-    """The loaded batch this file repeats, if any. A snapshot identical to an older one
-    (not the latest) is news: the library went back to that state."""
+def _same_content(cur, feed: Feed, delivery: Delivery, sha: str) -> tuple[int] | None:
+    """The loaded batch this file repeats, judged by delivery order, never by load order.
+    Another feed's file repeats any earlier delivery of the same bytes (a later one loaded
+    first does not count: the reader keeps the earliest). A snapshot repeats only the snapshot
+    delivered just before it; one identical to an older snapshot is news (the set went back to
+    that state), and it points at the batch that holds the rows."""
+    order = (delivery.delivered_on, delivery.seq, delivery.file_name)
     if feed.snapshot:
         cur.execute(
-            "select batch_id, sha256 from ledger.batch where feed = %s and status = 'loaded' "
-            "order by delivered_on desc, delivery_seq desc, batch_id desc limit 1",
-            (feed.name,),
+            "select sha256, coalesce(duplicate_of, batch_id) from ledger.batch "
+            "where feed = %s and status in ('loaded', 'duplicate') "
+            "and (delivered_on, delivery_seq, file_name) < (%s, %s, %s) "
+            "order by delivered_on desc, delivery_seq desc, file_name desc limit 1",
+            (feed.name, *order),
         )
-        latest = cur.fetchone()
-        return (latest[0],) if latest and latest[1] == sha else None
+        before = cur.fetchone()
+        return (before[1],) if before and before[0] == sha else None
     cur.execute(
-        "select batch_id from ledger.batch where feed = %s and sha256 = %s and status = 'loaded'",
-        (feed.name, sha),
+        "select batch_id from ledger.batch where feed = %s and sha256 = %s and status = 'loaded' "
+        "and (delivered_on, delivery_seq, file_name) <= (%s, %s, %s) "
+        "order by delivered_on, delivery_seq, file_name limit 1",
+        (feed.name, sha, *order),
     )
     return cur.fetchone()
 
@@ -151,8 +159,8 @@ def _record(conn, delivery: Delivery, sha: str, status: str, **fields) -> BatchR
     with conn.cursor() as cur:
         cur.execute(
             "insert into ledger.batch (feed, file_name, sha256, delivered_on, delivery_seq, "
-            "status, reason, detail, file_format, duplicate_of) "
-            "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning batch_id",
+            "status, reason, detail, file_format, duplicate_of, snapshot) "
+            "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning batch_id",
             (
                 delivery.feed,
                 delivery.file_name,
@@ -164,6 +172,7 @@ def _record(conn, delivery: Delivery, sha: str, status: str, **fields) -> BatchR
                 fields.get("detail"),
                 delivery.fmt,
                 fields.get("duplicate_of"),
+                FEEDS[delivery.feed].snapshot,
             ),
         )
         batch_id = cur.fetchone()[0]
@@ -209,18 +218,15 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
             cur.execute(statement)
         cur.execute(batch_sql.stage_rows(feed, header, positions))
         rows_total = cur.rowcount
-        cur.execute(batch_sql.QUARANTINE, params)
+        cur.execute(batch_sql.quarantine(feed), params)
         rows_rejected = cur.rowcount
-        cur.execute(batch_sql.append_events(feed), params)
-        events = cur.fetchone()[0]
-        if feed.snapshot:
-            cur.execute(batch_sql.append_leaves(feed), params)
-            events += cur.fetchone()[0]
+        cur.execute(batch_sql.append_facts(feed), params)
+        events = cur.rowcount
         cur.execute(
             "insert into ledger.batch (batch_id, feed, file_name, sha256, delivered_on, "
             "delivery_seq, status, encoding, file_format, header, rows_total, rows_loaded, "
-            "rows_rejected, events_added) "
-            "values (%s, %s, %s, %s, %s, %s, 'loaded', %s, %s, %s, %s, %s, %s, %s)",
+            "rows_rejected, events_added, snapshot) "
+            "values (%s, %s, %s, %s, %s, %s, 'loaded', %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 batch_id,
                 feed.name,
@@ -235,6 +241,7 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
                 rows_total - rows_rejected,
                 rows_rejected,
                 events,
+                feed.snapshot,
             ),
         )
     log.info(

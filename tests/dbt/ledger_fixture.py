@@ -97,7 +97,7 @@ BATCHES: list[Batch] = [
         "2026-11-02",
         "loaded",
         None,
-        [(P_A, "upsert", A_V2), (P_B, "leave", None)],
+        [(P_A, "upsert", A_V2), (P_C, "upsert", C_V1)],  # a full snapshot: P_B is absent
         [],
     ),
     (
@@ -435,8 +435,8 @@ def load(conn: Any) -> None:
         for seq, (feed, file_name, delivered, status, reason, rows, rejected) in enumerate(BATCHES):
             cur.execute(
                 """insert into ledger.batch (feed, file_name, sha256, delivered_on, status, reason,
-                       rows_total, rows_loaded, rows_rejected, events_added)
-                   values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning batch_id""",
+                       rows_total, rows_loaded, rows_rejected, events_added, snapshot)
+                   values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning batch_id""",
                 (
                     feed,
                     file_name,
@@ -448,6 +448,7 @@ def load(conn: Any) -> None:
                     len(rows),
                     len(rejected),
                     len(rows),
+                    feed == "registry",
                 ),
             )
             batch_id = cur.fetchone()[0]
@@ -460,7 +461,7 @@ def load(conn: Any) -> None:
                         feed,
                         batch_id,
                         delivered,
-                        None if op == "leave" else line_no,
+                        line_no,
                         key,
                         op,
                         None,

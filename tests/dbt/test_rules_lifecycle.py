@@ -93,7 +93,7 @@ BATCHES: list[tuple[str, str, str, list[tuple]]] = [
         "registry",
         "2026-11-02",
         "loaded",
-        [(P_A, "upsert", A), (P_B, "leave", None), (P_C, "upsert", C)],
+        [(P_A, "upsert", A), (P_C, "upsert", C)],  # a full snapshot: P_B is absent
     ),
     (
         "milestones",
@@ -172,8 +172,8 @@ def _load(conn: Any) -> None:
         for seq, (feed, delivered, status, events) in enumerate(BATCHES):
             cur.execute(
                 """insert into ledger.batch (feed, file_name, sha256, delivered_on, status,
-                       rows_total, rows_loaded, events_added)
-                   values (%s, %s, %s, %s, %s, %s, %s, %s) returning batch_id""",
+                       rows_total, rows_loaded, events_added, snapshot)
+                   values (%s, %s, %s, %s, %s, %s, %s, %s, %s) returning batch_id""",
                 (
                     feed,
                     f"{delivered.replace('-', '')}_{seq}.csv",
@@ -183,6 +183,7 @@ def _load(conn: Any) -> None:
                     len(events),
                     len(events),
                     len(events),
+                    feed == "registry",
                 ),
             )
             batch_id = cur.fetchone()[0]
@@ -196,7 +197,7 @@ def _load(conn: Any) -> None:
                         feed,
                         batch_id,
                         delivered,
-                        None if op == "leave" else line_no,
+                        line_no,
                         key,
                         op,
                         payload,

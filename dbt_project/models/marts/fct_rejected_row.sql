@@ -38,6 +38,8 @@ quarantined as (
             as named_project_code
     from rejected_rows
     inner join batches on rejected_rows.batch_id = batches.batch_id
+    -- a file that repeats an earlier delivery reports nothing new
+    where batches.status = 'loaded'
 ),
 
 rejected_files as (
