@@ -1,17 +1,20 @@
 """Identifier checks of feeds.md: project codes and credit codes (GB 32100-2015).
 
-The bulk check of a whole file runs in SQL (ledger.credit_code_ok); this module is the
-reference implementation, used by the generator and compared with the SQL one in tests.
+The bulk check of a whole file runs in SQL built from the same constants
+(ingest/batch_sql.py); this module is the reference implementation, used by the generator and
+compared with the SQL one in tests.
 """
 
 from __future__ import annotations
 
 import re
 
-CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+from ingest.feeds.contracts import CREDIT_ALPHABET, CREDIT_WEIGHTS, PROJECT_CODE_PATTERN
+
+__all__ = ["CREDIT_ALPHABET", "CREDIT_WEIGHTS", "credit_check_char", "credit_code_ok"]
+
 _CREDIT_RE = re.compile(f"^[{CREDIT_ALPHABET}]{{18}}$")
-PROJECT_CODE_RE = re.compile(r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$")
+PROJECT_CODE_RE = re.compile(PROJECT_CODE_PATTERN)
 
 
 def credit_check_char(first17: str) -> str:

@@ -20,6 +20,13 @@ PERIOD = "period"
 NUMBER = "number"
 CHOICE = "choice"
 
+# Identifier formats of feeds.md, written once: the Python reference checks
+# (ingest/identifiers.py) and the set-based SQL checks of a batch (ingest/batch_sql.py) are
+# both built from these.
+PROJECT_CODE_PATTERN = r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$"
+CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
 RECORD_STATUS = "record_status"
 RECORD_STATUS_ZH = "状态"
 RETRACT_VALUES = ("作废", "void")

@@ -390,7 +390,20 @@ def test_sql_credit_check_agrees_with_the_reference_implementation(conn):
         codes.append(
             first17 + (credit_check_char(first17) if i % 2 else rng.choice(CREDIT_ALPHABET))
         )
-    from ingest.identifiers import credit_code_ok
+    from psycopg2 import sql
 
-    sql_ok = dict(q(conn, "select c, ledger.credit_code_ok(c) from unnest(%s::text[]) as c", codes))
+    from ingest.batch_sql import credit_code_sql, project_code_sql
+    from ingest.identifiers import credit_code_ok, project_code_ok
+
+    check = sql.SQL("select c, {} from unnest(%s::text[]) as c").format(
+        credit_code_sql(sql.Identifier("c"))
+    )
+    sql_ok = dict(q(conn, check.as_string(conn), codes))
     assert all(sql_ok[c] == credit_code_ok(c) for c in codes)
+    projects = ["2024-320602-39-03-000417", "2024-32060-39-03-000417", "2024-320602-39-03-00041"]
+    check = sql.SQL("select c, {} from unnest(%s::text[]) as c").format(
+        project_code_sql(sql.Identifier("c"))
+    )
+    assert dict(q(conn, check.as_string(conn), projects)) == {
+        p: project_code_ok(p) for p in projects
+    }
