@@ -73,7 +73,8 @@ def credit_code_sql(value: sql.Composable) -> sql.Composed:
         for i, w in enumerate(c.CREDIT_WEIGHTS, start=1)
     )
     return sql.SQL(
-        "({v} ~ {pattern} and substr({v}, 18, 1) = substr({a}, mod(31 - mod({terms}, 31), 31) + 1, 1))"
+        "({v} ~ {pattern} and substr({v}, 18, 1) "
+        "= substr({a}, mod(31 - mod({terms}, 31), 31) + 1, 1))"
     ).format(
         v=value,
         pattern=sql.Literal(f"^[{c.CREDIT_ALPHABET}]{{18}}$"),

@@ -167,9 +167,7 @@ def bench_store(home: Path, rows: int, preload_files: int, registry_rows: int) -
 
     day += timedelta(days=1)
     more = write_tax(inbox / "full" / "tax" / f"{day:%Y%m%d}.csv", rows, date(2026, 1, 1))
-    _ingest(
-        env, url, results, f"tax {rows:,} rows into a store of {held:,} events", more, rows
-    )
+    _ingest(env, url, results, f"tax {rows:,} rows into a store of {held:,} events", more, rows)
 
     day += timedelta(days=1)
     resend = write_tax(
