@@ -272,6 +272,18 @@ def test_every_row_is_a_fact_and_the_state_is_derived_as_of_a_date(conn, tmp_pat
     assert amounts("2026-10-20") == [(a, "upsert", 100), (b, "upsert", 200)]
     assert amounts("2026-10-21") == [(a, "upsert", 100), (b, "upsert", 250)]
     assert amounts("2026-10-22") == [(a, "retract", None), (b, "upsert", 250)]
+    # What changed when is derived too: the unchanged re-send of `a` is no change.
+    changes = q(
+        conn,
+        "select split_part(natural_key, '|', 1), op, data->>'amount_yuan', delivered_on::text "
+        "from ledger.changes('tax', date '2026-12-31') order by delivery_rank, natural_key",
+    )
+    assert changes == [
+        (a, "upsert", "100", "2026-10-20"),
+        (b, "upsert", "200", "2026-10-20"),
+        (b, "upsert", "250", "2026-10-21"),
+        (a, "retract", None, "2026-10-22"),
+    ]
 
 
 def _history(conn, key: str, as_of: str = "2026-12-31") -> list[tuple]:

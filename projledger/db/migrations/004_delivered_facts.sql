@@ -246,3 +246,37 @@ language sql stable as $$
     where (c.op, c.data) is distinct from (c.prev_op, c.prev_data)
       and (c.op = 'upsert' or c.prev_op = 'upsert')
 $$;
+
+-- What changed when, as known at p_as_of, for any feed: per key, each delivered fact whose
+-- op or values differ from the key's previous one (an unchanged re-send is no change); for a
+-- snapshot feed, its snapshot history (leaves included).
+create function ledger.changes(p_feed text, p_as_of date)
+returns table (
+    natural_key text,
+    op text,
+    data jsonb,
+    event_id bigint,
+    batch_id bigint,
+    delivered_on date,
+    delivery_rank bigint
+)
+language sql stable as $$
+    with facts as (
+        select e.natural_key, e.op, e.data, e.event_id, d.batch_id, d.delivered_on,
+               d.delivery_rank, e.line_no
+        from ledger.deliveries(p_feed, p_as_of) as d
+        inner join ledger.event as e on e.batch_id = d.content_batch_id
+        where e.feed = p_feed and not d.snapshot
+    ),
+    compared as (
+        select f.*, lag(f.op) over w as prev_op, lag(f.data) over w as prev_data
+        from facts as f
+        window w as (partition by f.natural_key order by f.delivery_rank, f.line_no)
+    )
+    select c.natural_key, c.op, c.data, c.event_id, c.batch_id, c.delivered_on, c.delivery_rank
+    from compared as c
+    where (c.op, c.data) is distinct from (c.prev_op, c.prev_data)
+      and (c.op = 'upsert' or c.prev_op = 'upsert')
+    union all
+    select * from ledger.snapshot_history(p_feed, p_as_of)
+$$;
