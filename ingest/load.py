@@ -134,22 +134,23 @@ def _same_content(cur, feed: Feed, delivery: Delivery, sha: str) -> tuple[int] |
     first does not count: the reader keeps the earliest). A snapshot repeats only the snapshot
     delivered just before it; one identical to an older snapshot is news (the set went back to
     that state), and it points at the batch that holds the rows."""
-    order = (delivery.delivered_on, delivery.seq, delivery.file_name)
+    order = (delivery.delivered_on, delivery.seq, delivery.file_name, sha)
     if feed.snapshot:
         cur.execute(
             "select sha256, coalesce(duplicate_of, batch_id) from ledger.batch "
             "where feed = %s and status in ('loaded', 'duplicate') "
-            "and (delivered_on, delivery_seq, file_name) < (%s, %s, %s) "
-            "order by delivered_on desc, delivery_seq desc, file_name desc limit 1",
+            "and (delivered_on, delivery_seq, file_name, sha256) < (%s, %s, %s, %s) "
+            "order by delivered_on desc, delivery_seq desc, file_name desc, sha256 desc "
+            "limit 1",
             (feed.name, *order),
         )
         before = cur.fetchone()
         return (before[1],) if before and before[0] == sha else None
     cur.execute(
         "select batch_id from ledger.batch where feed = %s and sha256 = %s and status = 'loaded' "
-        "and (delivered_on, delivery_seq, file_name) <= (%s, %s, %s) "
+        "and (delivered_on, delivery_seq, file_name) < (%s, %s, %s) "
         "order by delivered_on, delivery_seq, file_name limit 1",
-        (feed.name, sha, *order),
+        (feed.name, sha, *order[:3]),
     )
     return cur.fetchone()
 

@@ -2,7 +2,8 @@
 -- reading as of a date. Ingest no longer looks at the store to decide what a row means, so
 -- the state as of a date depends only on the files delivered by then, never on the order in
 -- which they were loaded. Versions are ordered by delivery: (delivered_on, delivery_seq,
--- file_name, line_no), never by load order (batch_id, event_id).
+-- file_name, then sha256 for a file re-delivered under its name with other content, line_no),
+-- never by load order (batch_id, event_id).
 
 -- A snapshot feed's file is the whole set as of its delivery date (feed contract flag).
 alter table ledger.batch add column snapshot boolean not null default false;
@@ -49,15 +50,15 @@ language sql stable as $$
         k.delivery_seq,
         k.file_name,
         k.snapshot,
-        row_number() over (order by k.delivered_on, k.delivery_seq, k.file_name)
+        row_number() over (order by k.delivered_on, k.delivery_seq, k.file_name, k.sha256)
     from known as k
     where case
         when k.snapshot then true
         else k.status = 'loaded' and not exists (
             select 1 from known as e
             where e.status = 'loaded' and e.sha256 = k.sha256
-              and (e.delivered_on, e.delivery_seq, e.file_name)
-                  < (k.delivered_on, k.delivery_seq, k.file_name)
+              and (e.delivered_on, e.delivery_seq, e.file_name, e.sha256)
+                  < (k.delivered_on, k.delivery_seq, k.file_name, k.sha256)
         )
     end
 $$;
@@ -85,7 +86,7 @@ language sql stable as $$
         where b.delivered_on <= p_as_of
         window w as (
             partition by b.feed, (b.status in ('loaded', 'duplicate'))
-            order by b.delivered_on, b.delivery_seq, b.file_name
+            order by b.delivered_on, b.delivery_seq, b.file_name, b.sha256
         )
     ),
     judged as (
@@ -96,9 +97,9 @@ language sql stable as $$
                    else (
                        select e.batch_id from known as e
                        where e.feed = k.feed and e.status = 'loaded' and e.sha256 = k.sha256
-                         and (e.delivered_on, e.delivery_seq, e.file_name)
-                             < (k.delivered_on, k.delivery_seq, k.file_name)
-                       order by e.delivered_on, e.delivery_seq, e.file_name
+                         and (e.delivered_on, e.delivery_seq, e.file_name, e.sha256)
+                             < (k.delivered_on, k.delivery_seq, k.file_name, k.sha256)
+                       order by e.delivered_on, e.delivery_seq, e.file_name, e.sha256
                        limit 1
                    )
                end as repeats
