@@ -63,15 +63,22 @@ language sql stable as $$
     end
 $$;
 
--- The batch ledger as known at p_as_of, with the status each file has in delivery order: a
--- file loaded before an earlier delivery of the same content (or, for a snapshot, before the
--- identical snapshot that precedes it) reads as the duplicate it would have been in date order.
+-- The batch ledger as known at p_as_of, each file with the status it has in delivery order,
+-- whatever the load order: a file repeating an earlier delivery of the same content (for a
+-- snapshot: the snapshot just before it) reads as the duplicate it would have been in date
+-- order, with the fields a duplicate is recorded with; a snapshot recorded as a duplicate
+-- when its neighbour had not arrived yet reads as loaded, with the counts of the batch that
+-- holds its rows (content_batch_id). duplicate_of names the first delivery of the content.
 create function ledger.batches(p_as_of date)
 returns table (
     batch_id bigint,
+    content_batch_id bigint,
     status text,
     duplicate_of bigint,
+    reason text,
     detail text,
+    encoding text,
+    header jsonb,
     rows_total integer,
     rows_loaded integer,
     rows_rejected integer,
@@ -80,42 +87,69 @@ returns table (
 language sql stable as $$
     with known as (
         select b.*,
-               lag(b.sha256) over w as prev_sha,
-               lag(coalesce(b.duplicate_of, b.batch_id)) over w as prev_content
+               coalesce(b.duplicate_of, b.batch_id) as content_id,
+               b.status in ('loaded', 'duplicate') as delivered
         from ledger.batch as b
         where b.delivered_on <= p_as_of
+    ),
+    ordered as (
+        select k.*, lag(k.sha256) over w as prev_sha
+        from known as k
         window w as (
-            partition by b.feed, (b.status in ('loaded', 'duplicate'))
-            order by b.delivered_on, b.delivery_seq, b.file_name, b.sha256
+            partition by k.feed, k.delivered
+            order by k.delivered_on, k.delivery_seq, k.file_name, k.sha256
+        )
+    ),
+    runs as (
+        select o.*,
+               count(*) filter (where o.prev_sha is distinct from o.sha256) over w as run
+        from ordered as o
+        window w as (
+            partition by o.feed, o.delivered
+            order by o.delivered_on, o.delivery_seq, o.file_name, o.sha256
         )
     ),
     judged as (
-        select k.*,
+        select r.*,
                case
-                   when k.status <> 'loaded' then null
-                   when k.snapshot then case when k.prev_sha = k.sha256 then k.prev_content end
+                   when not r.delivered then null
+                   when r.snapshot then case when r.prev_sha = r.sha256 then first_value(
+                       r.batch_id
+                   ) over (
+                       partition by r.feed, r.delivered, r.run
+                       order by r.delivered_on, r.delivery_seq, r.file_name, r.sha256
+                   ) end
                    else (
                        select e.batch_id from known as e
-                       where e.feed = k.feed and e.status = 'loaded' and e.sha256 = k.sha256
-                         and (e.delivered_on, e.delivery_seq, e.file_name, e.sha256)
-                             < (k.delivered_on, k.delivery_seq, k.file_name, k.sha256)
-                       order by e.delivered_on, e.delivery_seq, e.file_name, e.sha256
+                       where e.feed = r.feed and e.delivered and e.sha256 = r.sha256
+                         and (e.delivered_on, e.delivery_seq, e.file_name)
+                             < (r.delivered_on, r.delivery_seq, r.file_name)
+                       order by e.delivered_on, e.delivery_seq, e.file_name
                        limit 1
                    )
                end as repeats
-        from known as k
+        from runs as r
     )
     select
         j.batch_id,
-        case when j.repeats is not null then 'duplicate' else j.status end,
-        coalesce(j.repeats, j.duplicate_of),
+        j.content_id,
+        case
+            when not j.delivered then j.status
+            when j.repeats is not null then 'duplicate'
+            else 'loaded'
+        end,
+        j.repeats,
+        case when j.repeats is not null then 'duplicate' else c.reason end,
         case when j.repeats is not null then 'same content as batch ' || j.repeats
-             else j.detail end,
-        case when j.repeats is not null then 0 else j.rows_total end,
-        case when j.repeats is not null then 0 else j.rows_loaded end,
-        case when j.repeats is not null then 0 else j.rows_rejected end,
-        case when j.repeats is not null then 0 else j.events_added end
+             else c.detail end,
+        case when j.repeats is null then c.encoding end,
+        case when j.repeats is null then c.header end,
+        case when j.repeats is null then c.rows_total else 0 end,
+        case when j.repeats is null then c.rows_loaded else 0 end,
+        case when j.repeats is null then c.rows_rejected else 0 end,
+        case when j.repeats is null then c.events_added else 0 end
     from judged as j
+    inner join ledger.batch as c on c.batch_id = j.content_id
 $$;
 
 -- The current fact of every key of a feed as known at p_as_of: the last delivered row of

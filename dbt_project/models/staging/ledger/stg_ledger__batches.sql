@@ -1,6 +1,6 @@
 {# The batch ledger: every delivered file known at as_of, whatever its status. Status, duplicate_of
-   and counts are those the file has in delivery order (ledger.batches): a file loaded before an
-   earlier delivery of the same content reads as the duplicate it is, whatever the load order. #}
+   and counts are those the file has in delivery order (ledger.batches), whatever the load order.
+   content_batch_id: the batch holding the file's rows (itself, or the one a duplicate repeats). #}
 with
 
 source as (
@@ -22,16 +22,17 @@ renamed as (
         source.delivery_seq,
         source.loaded_at,
         judged.status,
-        source.reason,
+        judged.reason,
         judged.detail,
-        source.encoding,
+        judged.encoding,
         source.file_format,
-        source.header,
+        judged.header,
         judged.rows_total,
         judged.rows_loaded,
         judged.rows_rejected,
         judged.events_added,
-        judged.duplicate_of
+        judged.duplicate_of,
+        judged.content_batch_id
     from source
     inner join judged on source.batch_id = judged.batch_id
 )
