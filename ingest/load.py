@@ -68,23 +68,11 @@ def ingest_inbox(
         mine = [d for d in deliveries if d.feed == feed]
         if not mine:
             continue
+        # No ANALYZE here: ingest never reads the store by key, and dbt analyzes the ledger
+        # when a run starts (on-run-start), before any plan over it is made.
         with feed_lock(conn, feed, wait=wait):
-            loaded = [load_delivery(conn, d) for d in mine]
-            if any(r.status == "loaded" for r in loaded):
-                _analyze(conn, feed)
-        results.extend(loaded)
+            results.extend(load_delivery(conn, d) for d in mine)
     return results
-
-
-def _analyze(conn, feed: str) -> None:
-    """Fresh statistics for the feed's partition: dbt's plans over a just-loaded store are
-    otherwise made blind, and one bad plan costs minutes."""
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"analyze ledger.event_{feed}")
-    finally:
-        conn.autocommit = False
 
 
 def load_delivery(conn: psycopg2.extensions.connection, delivery: Delivery) -> BatchResult:
