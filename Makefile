@@ -24,6 +24,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/uv sync --frozen --inexact --extra dev --extra bench --python $(BIN)/python
 	$(BIN)/projledger bench
+	$(BIN)/projledger bench --store --rows 1000000 --preload-files 9
 
 bench-quick: $(STAMP)
 	$(BIN)/projledger bench --quick
