@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat uv.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench bench-quick lint airflow db-start db-stop clean
+.PHONY: demo test bench bench-quick bench-store lint airflow db-start db-stop clean
 
 $(STAMP): pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/uv sync --frozen --inexact --extra dev --extra bench --python $(BIN)/python
 	$(BIN)/projledger bench
+	$(BIN)/projledger bench --store --rows 1000000 --preload-files 9
 
 bench-quick: $(STAMP)
 	$(BIN)/projledger bench --quick
+
+# The event store's write path at 1M rows: empty store, a store of 10M events, a re-send.
+bench-store: $(STAMP)
+	$(BIN)/projledger bench --store --rows 1000000 --preload-files 9
 
 lint: $(STAMP)
 	$(BIN)/ruff check projledger ingest expectations alerts reports dags tests

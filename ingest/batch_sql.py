@@ -62,12 +62,37 @@ def _t(name: str) -> sql.Identifier:
     return sql.Identifier(f"t_{name}")
 
 
+def credit_code_sql(value: sql.Composable) -> sql.Composed:
+    """GB 32100-2015 in SQL, generated from the contract's alphabet and weights: well formed
+    and the 18th character equal to 31 - (sum of value x weight mod 31), 31 read as 0."""
+    alphabet = sql.Literal(c.CREDIT_ALPHABET)
+    terms = sql.SQL(" + ").join(
+        sql.SQL("(strpos({a}, substr({v}, {i}, 1)) - 1) * {w}").format(
+            a=alphabet, v=value, i=sql.Literal(i), w=sql.Literal(w)
+        )
+        for i, w in enumerate(c.CREDIT_WEIGHTS, start=1)
+    )
+    return sql.SQL(
+        "({v} ~ {pattern} and substr({v}, 18, 1) "
+        "= substr({a}, mod(31 - mod({terms}, 31), 31) + 1, 1))"
+    ).format(
+        v=value,
+        pattern=sql.Literal(f"^[{c.CREDIT_ALPHABET}]{{18}}$"),
+        a=alphabet,
+        terms=terms,
+    )
+
+
+def project_code_sql(value: sql.Composable) -> sql.Composed:
+    return sql.SQL("({} ~ {})").format(value, sql.Literal(c.PROJECT_CODE_PATTERN))
+
+
 # Kinds parsed once per distinct value (a month of tax has a few dozen distinct dates in a
 # million rows) through a small lookup table, instead of once per row.
 _LOOKUP_PARSERS = {
     c.DATE: "ledger.parse_date(v)",
     c.PERIOD: "ledger.parse_period(v)",
-    c.CREDIT_CODE: "ledger.credit_code_ok(v) or v = any({exceptions}::text[])",
+    c.CREDIT_CODE: "{credit_ok} or v = any({exceptions}::text[])",
 }
 
 
@@ -81,7 +106,9 @@ def lookups(feed: Feed, positions: dict[str, int]) -> list[sql.Composed]:
     for col in feed.columns:
         if col.kind not in _LOOKUP_PARSERS or col.name not in positions:
             continue
-        parser = sql.SQL(_LOOKUP_PARSERS[col.kind]).format(exceptions=exceptions)
+        parser = sql.SQL(_LOOKUP_PARSERS[col.kind]).format(
+            exceptions=exceptions, credit_ok=credit_code_sql(sql.Identifier("v"))
+        )
         out.append(
             sql.SQL(
                 "create temp table {lk} on commit drop as "
@@ -139,7 +166,7 @@ def _checks(col: c.Column) -> list[tuple[str, sql.Composable]]:
     out: list[tuple[str, sql.Composable]] = []
     kind = col.kind
     if kind == c.PROJECT_CODE:
-        out.append(("invalid_project_code", sql.SQL("not ledger.project_code_ok({})").format(r)))
+        out.append(("invalid_project_code", sql.SQL("not {}").format(project_code_sql(r))))
     elif kind == c.CREDIT_CODE:
         out.append(
             ("invalid_credit_code", sql.SQL("not {}").format(sql.Identifier(f"ok_{col.name}")))
@@ -244,89 +271,38 @@ def stage_rows(feed: Feed, header: list[str], positions: dict[str, int]) -> sql.
     )
 
 
-# A quarantined row keeps its cells under their original headers, for the people who fix it.
-QUARANTINE = sql.SQL(
-    "insert into ledger.rejected_row (batch_id, feed, line_no, reason, detail, raw) "
+# A quarantined row keeps its cells under their original headers, for the people who fix it,
+# and its key as delivered: in a snapshot the key is present even when its row is bad.
+_QUARANTINE = sql.SQL(
+    "insert into ledger.rejected_row (batch_id, feed, line_no, reason, detail, raw, natural_key) "
     "select %(batch_id)s, %(feed)s, line_no, split_part(problem, '|', 1), "
     "substr(problem, strpos(problem, '|') + 1), "
     "(select jsonb_object_agg(coalesce((%(header)s::text[])[i], '_surplus_' || i), cells[i]) "
-    " from generate_subscripts(cells, 1) as i) "
+    " from generate_subscripts(cells, 1) as i), "
+    "concat_ws('|', {key}) "
     "from _checked where problem is not null order by line_no"
 )
 
 
-def append_events(feed: Feed) -> sql.Composed:
-    """Only what changes the key's current state becomes an event: a new or changed row, or
-    a retraction of a live key. A row re-sent unchanged adds nothing."""
+def quarantine(feed: Feed) -> sql.Composed:
+    return _QUARANTINE.format(key=sql.SQL(", ").join(_r(k) for k in feed.key))
+
+
+def append_facts(feed: Feed) -> sql.Composed:
+    """Every good row is a fact: an upsert with its typed values, or a retraction. Nothing is
+    compared with the store here; what changed is derived when reading as of a date, so the
+    result never depends on the order files were loaded in."""
     key = sql.SQL(", ").join(sql.SQL("{}::text").format(_t(k)) for k in feed.key)
     pairs = sql.SQL(", ").join(
         sql.SQL("{}, {}").format(sql.Literal(col.name), _t(col.name)) for col in feed.columns
     )
     return sql.SQL(
         """
-    with incoming as (
-        select line_no, cells, op, natural_key, data, md5(data::text) as row_hash
-        from (
-            select line_no, cells, case when is_retract then 'retract' else 'upsert' end as op,
-                   concat_ws('|', {key}) as natural_key,
-                   case when is_retract then null else jsonb_build_object({pairs}) end as data
-            from _checked where problem is null
-        ) as v
-    ),
-    current_state as (
-        select distinct on (e.natural_key) e.natural_key, e.op, e.row_hash
-        from ledger.event as e
-        where e.feed = %(feed)s
-          and e.delivered_on <= %(delivered_on)s
-          and e.natural_key in (select concat_ws('|', {key}) from _checked)
-        order by e.natural_key, e.delivered_on desc, e.event_id desc
-    ),
-    inserted as (
-        insert into ledger.event
-            (feed, batch_id, delivered_on, line_no, natural_key, op, row_hash, data, raw)
-        select %(feed)s, %(batch_id)s, %(delivered_on)s, i.line_no, i.natural_key, i.op,
-               i.row_hash, i.data, i.cells
-        from incoming as i
-        left join current_state as s on s.natural_key = i.natural_key
-        where (i.op = 'upsert' and (s.natural_key is null or s.op <> 'upsert'
-                                    or s.row_hash <> i.row_hash))
-           or (i.op = 'retract' and s.op = 'upsert')
-        order by i.line_no
-        returning 1
-    )
-    select count(*) from inserted
+    insert into ledger.event (feed, batch_id, delivered_on, line_no, natural_key, op, data, raw)
+    select %(feed)s, %(batch_id)s, %(delivered_on)s, line_no, concat_ws('|', {key}),
+           case when is_retract then 'retract' else 'upsert' end,
+           case when is_retract then null else jsonb_build_object({pairs}) end,
+           cells
+    from _checked where problem is null
     """
     ).format(key=key, pairs=pairs)
-
-
-# A registry file is the whole library: a live project absent from it has left.
-# Keys of quarantined rows still count as present (the project is listed, its row is bad).
-APPEND_LEAVES = sql.SQL(
-    """
-    with present as (
-        select concat_ws('|', {key}) as natural_key from _checked
-    ),
-    current_state as (
-        select distinct on (e.natural_key) e.natural_key, e.op
-        from ledger.event as e
-        where e.feed = %(feed)s and e.delivered_on <= %(delivered_on)s
-          and e.batch_id <> %(batch_id)s
-        order by e.natural_key, e.delivered_on desc, e.event_id desc
-    ),
-    inserted as (
-        insert into ledger.event (feed, batch_id, delivered_on, line_no, natural_key, op)
-        select %(feed)s, %(batch_id)s, %(delivered_on)s, null, s.natural_key, 'leave'
-        from current_state as s
-        where s.op = 'upsert'
-          and not exists (select 1 from present as p where p.natural_key = s.natural_key)
-        order by s.natural_key
-        returning 1
-    )
-    select count(*) from inserted
-    """
-)
-
-
-def append_leaves(feed: Feed) -> sql.Composed:
-    key = sql.SQL(", ").join(_r(k) for k in feed.key)
-    return APPEND_LEAVES.format(key=key)

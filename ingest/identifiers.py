@@ -1,18 +1,30 @@
 """Identifier checks of feeds.md: project codes and credit codes (GB 32100-2015).
 
-The bulk check of a whole file runs in SQL (ledger.credit_code_ok); this module is the
-reference implementation, used by the generator and compared with the SQL one in tests.
+The bulk check of a whole file runs in SQL built from the same constants
+(ingest/batch_sql.py); this module is the reference implementation, used by the generator and
+compared with the SQL one in tests.
 """
 
 from __future__ import annotations
 
 import re
 
-from ingest.feeds.contracts import CREDIT_ALPHABET, CREDIT_CODE, PATTERNS, PROJECT_CODE
+from ingest.feeds.contracts import (
+    CREDIT_ALPHABET,
+    CREDIT_CODE,
+    CREDIT_WEIGHTS,
+    PATTERNS,
+    PROJECT_CODE,
+)
 
-__all__ = ["CREDIT_ALPHABET", "credit_check_char", "credit_code_ok", "project_code_ok"]
+__all__ = [
+    "CREDIT_ALPHABET",
+    "CREDIT_WEIGHTS",
+    "credit_check_char",
+    "credit_code_ok",
+    "project_code_ok",
+]
 
-CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _CREDIT_RE = re.compile(PATTERNS[CREDIT_CODE])
 PROJECT_CODE_RE = re.compile(PATTERNS[PROJECT_CODE])
 

@@ -68,11 +68,10 @@ def ingest_inbox(
         mine = [d for d in deliveries if d.feed == feed]
         if not mine:
             continue
+        # No ANALYZE here: ingest never reads the store by key, and dbt analyzes the ledger
+        # when a run starts (on-run-start), before any plan over it is made.
         with feed_lock(conn, feed, wait=wait):
-            loaded = [load_from_inbox(conn, d) for d in mine]
-            if any(r.status == "loaded" for r in loaded):
-                _analyze(conn, feed)
-        results.extend(loaded)
+            results.extend(load_from_inbox(conn, d) for d in mine)
     return results
 
 
@@ -128,17 +127,6 @@ def _record_unsafe(conn, delivery: Delivery, unsafe: UnsafePath) -> BatchResult:
 # -------------------------------------------------------------------------------------------
 
 
-def _analyze(conn, feed: str) -> None:
-    """Fresh statistics for the feed's partition: dbt's plans over a just-loaded store are
-    otherwise made blind, and one bad plan costs minutes."""
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"analyze ledger.event_{feed}")
-    finally:
-        conn.autocommit = False
-
-
 def load_delivery(conn: psycopg2.extensions.connection, delivery: Delivery) -> BatchResult:
     """Load one file as one batch (the caller holds the feed's lock)."""
     sha = sha256_of(delivery.path)
@@ -154,7 +142,7 @@ def load_delivery(conn: psycopg2.extensions.connection, delivery: Delivery) -> B
             return BatchResult(
                 delivery.feed, delivery.file_name, "skipped", seen[0], reason=seen[1]
             )
-        original = _same_content(cur, FEEDS[delivery.feed], sha)
+        original = _same_content(cur, FEEDS[delivery.feed], delivery, sha)
     if original is not None:
         return _record(
             conn,
@@ -180,20 +168,29 @@ def load_delivery(conn: psycopg2.extensions.connection, delivery: Delivery) -> B
     return result
 
 
-def _same_content(cur, feed: Feed, sha: str) -> tuple[int] | None:
-    """The loaded batch this file repeats, if any. A snapshot identical to an older one
-    (not the latest) is news: the library went back to that state."""
+def _same_content(cur, feed: Feed, delivery: Delivery, sha: str) -> tuple[int] | None:
+    """The loaded batch this file repeats, judged by delivery order, never by load order.
+    Another feed's file repeats any earlier delivery of the same bytes (a later one loaded
+    first does not count: the reader keeps the earliest). A snapshot repeats only the snapshot
+    delivered just before it; one identical to an older snapshot is news (the set went back to
+    that state), and it points at the batch that holds the rows."""
+    order = (delivery.delivered_on, delivery.seq, delivery.file_name, sha)
     if feed.snapshot:
         cur.execute(
-            "select batch_id, sha256 from ledger.batch where feed = %s and status = 'loaded' "
-            "order by delivered_on desc, delivery_seq desc, batch_id desc limit 1",
-            (feed.name,),
+            "select sha256, coalesce(duplicate_of, batch_id) from ledger.batch "
+            "where feed = %s and status in ('loaded', 'duplicate') "
+            "and (delivered_on, delivery_seq, file_name, sha256) < (%s, %s, %s, %s) "
+            "order by delivered_on desc, delivery_seq desc, file_name desc, sha256 desc "
+            "limit 1",
+            (feed.name, *order),
         )
-        latest = cur.fetchone()
-        return (latest[0],) if latest and latest[1] == sha else None
+        before = cur.fetchone()
+        return (before[1],) if before and before[0] == sha else None
     cur.execute(
-        "select batch_id from ledger.batch where feed = %s and sha256 = %s and status = 'loaded'",
-        (feed.name, sha),
+        "select batch_id from ledger.batch where feed = %s and sha256 = %s and status = 'loaded' "
+        "and (delivered_on, delivery_seq, file_name) < (%s, %s, %s) "
+        "order by delivered_on, delivery_seq, file_name limit 1",
+        (feed.name, sha, *order[:3]),
     )
     return cur.fetchone()
 
@@ -203,8 +200,8 @@ def _record(conn, delivery: Delivery, sha: str, status: str, **fields) -> BatchR
     with conn.cursor() as cur:
         cur.execute(
             "insert into ledger.batch (feed, file_name, sha256, delivered_on, delivery_seq, "
-            "status, reason, detail, file_format, duplicate_of) "
-            "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning batch_id",
+            "status, reason, detail, file_format, duplicate_of, snapshot) "
+            "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning batch_id",
             (
                 delivery.feed,
                 delivery.file_name,
@@ -216,6 +213,7 @@ def _record(conn, delivery: Delivery, sha: str, status: str, **fields) -> BatchR
                 fields.get("detail"),
                 delivery.fmt,
                 fields.get("duplicate_of"),
+                FEEDS[delivery.feed].snapshot,
             ),
         )
         batch_id = cur.fetchone()[0]
@@ -261,18 +259,15 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
             cur.execute(statement)
         cur.execute(batch_sql.stage_rows(feed, header, positions))
         rows_total = cur.rowcount
-        cur.execute(batch_sql.QUARANTINE, params)
+        cur.execute(batch_sql.quarantine(feed), params)
         rows_rejected = cur.rowcount
-        cur.execute(batch_sql.append_events(feed), params)
-        events = cur.fetchone()[0]
-        if feed.snapshot:
-            cur.execute(batch_sql.append_leaves(feed), params)
-            events += cur.fetchone()[0]
+        cur.execute(batch_sql.append_facts(feed), params)
+        events = cur.rowcount
         cur.execute(
             "insert into ledger.batch (batch_id, feed, file_name, sha256, delivered_on, "
             "delivery_seq, status, encoding, file_format, header, rows_total, rows_loaded, "
-            "rows_rejected, events_added) "
-            "values (%s, %s, %s, %s, %s, %s, 'loaded', %s, %s, %s, %s, %s, %s, %s)",
+            "rows_rejected, events_added, snapshot) "
+            "values (%s, %s, %s, %s, %s, %s, 'loaded', %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 batch_id,
                 feed.name,
@@ -287,6 +282,7 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
                 rows_total - rows_rejected,
                 rows_rejected,
                 events,
+                feed.snapshot,
             ),
         )
     log.info(

@@ -185,7 +185,14 @@ def cmd_airflow(args) -> int:
 def cmd_bench(args) -> int:
     from projledger.bench import main as bench_main
 
-    return bench_main(quick=args.quick, scales=args.scales)
+    return bench_main(
+        quick=args.quick,
+        scales=args.scales,
+        store=args.store,
+        rows=args.rows,
+        preload_files=args.preload_files,
+        registry_rows=args.registry_rows,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -263,6 +270,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure ingest and nights against a plain COPY")
     p.add_argument("--quick", action="store_true", help="scales 1 and 10 only")
     p.add_argument("--scales", type=float, nargs="*")
+    p.add_argument(
+        "--store",
+        action="store_true",
+        help="the event store's write path only: a tax file into an empty store, into a "
+        "store of --preload-files x --rows events, an unchanged re-send; XLSX read rate",
+    )
+    p.add_argument("--rows", type=int, default=1_000_000, help="rows per tax file (--store)")
+    p.add_argument("--preload-files", type=int, default=10, help="files held before (--store)")
+    p.add_argument("--registry-rows", type=int, default=20_000, help="XLSX rows (--store)")
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -1,23 +1,30 @@
-{# Every event of one feed known at the run's as_of (knowledge time is the delivery date). #}
-{% macro known_events(feed) -%}
+{# The current fact of every key of one feed as known at the run's as_of (knowledge time is the
+   delivery date; versions ordered by delivery, never by load order). For a snapshot feed only
+   the keys present in the latest snapshot count. The caller keeps op = 'upsert' (a key whose
+   latest fact is a retraction is gone). The derivation lives in the event store
+   (ledger.current_events, projledger/db/migrations/004_delivered_facts.sql). #}
+{% macro latest_events(feed) -%}
     select
-        events.event_id,
-        events.batch_id,
-        events.delivered_on,
-        events.natural_key,
-        events.op,
-        events.data
-    from {{ source('ledger', 'event') }} as events
-    where
-        events.feed = '{{ feed }}'
-        and events.delivered_on <= {{ as_of() }}
+        current_events.event_id,
+        current_events.batch_id,
+        current_events.delivered_on,
+        current_events.delivery_rank,
+        current_events.natural_key,
+        current_events.op,
+        current_events.data
+    from ledger.current_events('{{ feed }}', {{ as_of() }}) as current_events
 {%- endmacro %}
 
-{# The latest of those events for every natural key, ties within a day broken by event_id. The
-   caller keeps the live ops (a key whose latest op is retract, or leave for the registry, is
-   gone). #}
-{% macro latest_events(feed) -%}
-    select distinct on (known.natural_key) known.*
-    from ({{ known_events(feed) }}) as known
-    order by known.natural_key asc, known.delivered_on desc, known.event_id desc
+{# The history of a snapshot feed as known at as_of: per key, one row per delivery where its
+   state changed (upsert with values, retract, leave). #}
+{% macro snapshot_history(feed) -%}
+    select
+        history.event_id,
+        history.batch_id,
+        history.delivered_on,
+        history.delivery_rank,
+        history.natural_key,
+        history.op,
+        history.data
+    from ledger.snapshot_history('{{ feed }}', {{ as_of() }}) as history
 {%- endmacro %}

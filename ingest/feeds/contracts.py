@@ -20,12 +20,14 @@ PERIOD = "period"
 NUMBER = "number"
 CHOICE = "choice"
 
-# Identifier formats of feeds.md by column kind, for every check of them in Python (identifiers,
-# the quality suites). GB 32100-2015's alphabet has no I, O, S, V, Z; the check character itself
-# is verified by identifiers.credit_code_ok and at ingest.
+# Identifier formats of feeds.md, written once: the Python reference checks
+# (ingest/identifiers.py), the set-based SQL checks of a batch (ingest/batch_sql.py) and the
+# quality suites are all built from these. GB 32100-2015's alphabet has no I, O, S, V, Z.
+PROJECT_CODE_PATTERN = r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$"
 CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 PATTERNS: dict[str, str] = {
-    PROJECT_CODE: r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$",
+    PROJECT_CODE: PROJECT_CODE_PATTERN,
     CREDIT_CODE: f"^[{CREDIT_ALPHABET}]{{18}}$",
 }
 

@@ -248,12 +248,25 @@ def render(results: list[Stage]) -> str:
     )
 
 
-def main(quick: bool = False, scales: list[float] | None = None) -> int:
+def main(
+    quick: bool = False,
+    scales: list[float] | None = None,
+    store: bool = False,
+    rows: int = 1_000_000,
+    preload_files: int = 10,
+    registry_rows: int = 20_000,
+) -> int:
     settings = load_settings()
     home = settings.home / "bench"
     home.mkdir(parents=True, exist_ok=True)
     results: list[Stage] = _Progress()
-    for scale in scales or (QUICK_SCALES if quick else FULL_SCALES):
+    if store:
+        from projledger.bench.store import bench_store
+
+        results.extend(bench_store(home, rows, preload_files, registry_rows))
+        print(render(results), flush=True)
+        print()
+    for scale in () if store else scales or (QUICK_SCALES if quick else FULL_SCALES):
         bench_scale(scale, home, results)
         print(render([r for r in results if r.scale == scale]), flush=True)
         print()

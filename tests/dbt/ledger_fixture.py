@@ -9,6 +9,8 @@ import json
 from datetime import date
 from typing import Any
 
+from ingest.feeds.contracts import FEEDS
+
 P_A = "2024-320602-39-03-000001"  # industrial, in the registry, in production
 P_B = "2024-320602-39-03-000002"  # leaves the registry in the second snapshot
 P_C = "2025-320602-39-03-000003"  # service project, under construction
@@ -97,7 +99,7 @@ BATCHES: list[Batch] = [
         "2026-11-02",
         "loaded",
         None,
-        [(P_A, "upsert", A_V2), (P_B, "leave", None)],
+        [(P_A, "upsert", A_V2), (P_C, "upsert", C_V1)],  # a full snapshot: P_B is absent
         [],
     ),
     (
@@ -442,8 +444,8 @@ def load_batches(conn: Any, batches: list[Batch], first_seq: int = 0) -> None:
         ):
             cur.execute(
                 """insert into ledger.batch (feed, file_name, sha256, delivered_on, status, reason,
-                       rows_total, rows_loaded, rows_rejected, events_added)
-                   values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning batch_id""",
+                       rows_total, rows_loaded, rows_rejected, events_added, snapshot)
+                   values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning batch_id""",
                 (
                     feed,
                     file_name,
@@ -455,6 +457,7 @@ def load_batches(conn: Any, batches: list[Batch], first_seq: int = 0) -> None:
                     len(rows),
                     len(rejected),
                     len(rows),
+                    feed == "registry",
                 ),
             )
             batch_id = cur.fetchone()[0]
@@ -467,7 +470,7 @@ def load_batches(conn: Any, batches: list[Batch], first_seq: int = 0) -> None:
                         feed,
                         batch_id,
                         delivered,
-                        None if op == "leave" else line_no,
+                        line_no,
                         key,
                         op,
                         None,
@@ -495,8 +498,8 @@ def write_batches(conn: Any, batches: list[tuple[str, str, str, list[tuple]]]) -
         for seq, (feed, delivered, status, events) in enumerate(batches):
             cur.execute(
                 """insert into ledger.batch (feed, file_name, sha256, delivered_on, status,
-                       rows_total, rows_loaded, events_added)
-                   values (%s, %s, %s, %s, %s, %s, %s, %s) returning batch_id""",
+                       rows_total, rows_loaded, events_added, snapshot)
+                   values (%s, %s, %s, %s, %s, %s, %s, %s, %s) returning batch_id""",
                 (
                     feed,
                     f"{delivered.replace('-', '')}_{seq}.csv",
@@ -506,6 +509,7 @@ def write_batches(conn: Any, batches: list[tuple[str, str, str, list[tuple]]]) -
                     len(events),
                     len(events),
                     len(events),
+                    FEEDS[feed].snapshot,
                 ),
             )
             batch_id = cur.fetchone()[0]
@@ -519,7 +523,7 @@ def write_batches(conn: Any, batches: list[tuple[str, str, str, list[tuple]]]) -
                         feed,
                         batch_id,
                         delivered,
-                        None if op == "leave" else line_no,
+                        line_no,
                         key,
                         op,
                         payload,

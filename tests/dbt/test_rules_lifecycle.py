@@ -93,7 +93,7 @@ BATCHES: list[tuple[str, str, str, list[tuple]]] = [
         "registry",
         "2026-11-02",
         "loaded",
-        [(P_A, "upsert", A), (P_B, "leave", None), (P_C, "upsert", C)],
+        [(P_A, "upsert", A), (P_C, "upsert", C)],  # a full snapshot: P_B is absent
     ),
     (
         "milestones",

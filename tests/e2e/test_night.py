@@ -205,15 +205,16 @@ def test_rerun_is_a_no_op_and_an_earlier_night_replays_the_same(night):
     build_warehouse(settings, DEMO_AS_OF)
 
 
-def test_generated_corrections_retractions_and_leavers_are_events(night):
+def test_generated_corrections_retractions_and_leavers_are_changes(night):
+    """Every delivered row is stored; what changed when is derived (ledger.changes)."""
     settings, _, expected, _ = night
     events = expected["events"]
 
     def history(feed: str, key: str) -> list[dict]:
         return rows(
             settings,
-            "select op, data, delivered_on from ledger.event "
-            "where feed = %s and natural_key = %s order by event_id",
+            "select op, data, delivered_on from ledger.changes(%s, date '2999-12-31') "
+            "where natural_key = %s order by delivery_rank",
             feed,
             key,
         )
@@ -233,11 +234,11 @@ def test_generated_corrections_retractions_and_leavers_are_events(night):
         assert [e["delivered_on"].isoformat() for e in leaves] == [left["left_on"]]
     for same in events["resent_unchanged"]:
         assert len(history(same["feed"], same["key"])) == 1, same
-    # Weekly registry snapshots re-send every project: only real changes become events.
+    # Weekly registry snapshots re-send every project: only real changes are changes.
     [counts] = rows(
         settings,
         "select count(distinct natural_key) as projects, count(*) as upserts "
-        "from ledger.event where feed = 'registry' and op = 'upsert'",
+        "from ledger.changes('registry', date '2999-12-31') where op = 'upsert'",
     )
     assert counts["upserts"] < counts["projects"] * 1.5, counts
 

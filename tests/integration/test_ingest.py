@@ -230,7 +230,16 @@ def test_same_file_twice_loads_once_and_a_rerun_is_a_no_op(conn, tmp_path):
     assert before == [(5, 2)]
 
 
-def test_unchanged_row_adds_nothing_a_change_is_a_correction_and_void_retracts(conn, tmp_path):
+def _current(conn, feed: str, as_of: str) -> list[tuple]:
+    return q(
+        conn,
+        "select natural_key, op, data from ledger.current_events(%s, %s) order by 1",
+        feed,
+        date.fromisoformat(as_of),
+    )
+
+
+def test_every_row_is_a_fact_and_the_state_is_derived_as_of_a_date(conn, tmp_path):
     def tax_file(day: str, rows):
         write_csv(tmp_path / "tax" / f"{day}.csv", TAX_ZH + ["状态"], rows)
 
@@ -245,44 +254,64 @@ def test_unchanged_row_adds_nothing_a_change_is_a_correction_and_void_retracts(c
     tax_file(
         "20261021",
         [
-            [a, "甲", "2026-09", "增值税", "100", "", STREET, "", ""],  # unchanged
+            [a, "甲", "2026-09", "增值税", "100.00", "", STREET, "", ""],  # unchanged
             [b, "乙", "2026-09", "增值税", "250", "", STREET, "", ""],
         ],
     )  # corrected
     tax_file("20261022", [[a, "甲", "2026-09", "增值税", "", "", STREET, "", "作废"]])  # void
     results = ingest_inbox(conn, tmp_path)
-    assert [r.events_added for r in results] == [2, 1, 1]
-    history = q(
+    # No lookup against the store at load time: every good row is stored.
+    assert [r.events_added for r in results] == [2, 2, 1]
+
+    def amounts(as_of: str) -> list[tuple]:
+        return [
+            (key.split("|")[0], op, data and data["amount_yuan"])
+            for key, op, data in _current(conn, "tax", as_of)
+        ]
+
+    assert amounts("2026-10-20") == [(a, "upsert", 100), (b, "upsert", 200)]
+    assert amounts("2026-10-21") == [(a, "upsert", 100), (b, "upsert", 250)]
+    assert amounts("2026-10-22") == [(a, "retract", None), (b, "upsert", 250)]
+    # What changed when is derived too: the unchanged re-send of `a` is no change.
+    changes = q(
         conn,
-        "select natural_key, op, data->>'amount_yuan', delivered_on::text "
-        "from ledger.event order by event_id",
+        "select split_part(natural_key, '|', 1), op, data->>'amount_yuan', delivered_on::text "
+        "from ledger.changes('tax', date '2026-12-31') order by delivery_rank, natural_key",
     )
-    assert [(op, amount, d) for _, op, amount, d in history] == [
-        ("upsert", "100", "2026-10-20"),
-        ("upsert", "200", "2026-10-20"),
-        ("upsert", "250", "2026-10-21"),
-        ("retract", None, "2026-10-22"),
+    assert changes == [
+        (a, "upsert", "100", "2026-10-20"),
+        (b, "upsert", "200", "2026-10-20"),
+        (b, "upsert", "250", "2026-10-21"),
+        (a, "retract", None, "2026-10-22"),
     ]
 
 
-def test_registry_snapshot_diff_emits_left_registry(conn, tmp_path):
+def _history(conn, key: str, as_of: str = "2026-12-31") -> list[tuple]:
+    rows = q(
+        conn,
+        "select op, delivered_on::text from ledger.snapshot_history('registry', %s) "
+        "where natural_key = %s order by delivery_rank",
+        date.fromisoformat(as_of),
+        key,
+    )
+    return [tuple(r) for r in rows]
+
+
+def test_registry_snapshots_derive_leaving_and_returning(conn, tmp_path):
     one, two = "2024-320602-39-03-000001", "2024-320602-39-03-000002"
     write_csv(tmp_path / "registry" / "20261012.csv", REG_ZH, [reg_row(one), reg_row(two)])
     write_csv(tmp_path / "registry" / "20261019.csv", REG_ZH, [reg_row(one)])
     write_csv(tmp_path / "registry" / "20261026.csv", REG_ZH, [reg_row(one), reg_row(two)])
     results = ingest_inbox(conn, tmp_path)
-    assert [r.events_added for r in results] == [2, 1, 1]
-    ops = q(
-        conn,
-        "select natural_key, op, delivered_on::text from ledger.event "
-        "where natural_key = %s order by event_id",
-        two,
-    )
-    assert [(op, d) for _, op, d in ops] == [
+    assert [r.events_added for r in results] == [2, 1, 2]
+    assert _history(conn, two) == [
         ("upsert", "2026-10-12"),
         ("leave", "2026-10-19"),
         ("upsert", "2026-10-26"),
     ]
+    assert _history(conn, one) == [("upsert", "2026-10-12")]  # unchanged re-sends
+    assert [k for k, *_ in _current(conn, "registry", "2026-10-19")] == [one]
+    assert [k for k, *_ in _current(conn, "registry", "2026-10-26")] == [one, two]
 
 
 def test_a_quarantined_row_does_not_make_its_project_leave_the_registry(conn, tmp_path):
@@ -292,7 +321,23 @@ def test_a_quarantined_row_does_not_make_its_project_leave_the_registry(conn, tm
         tmp_path / "registry" / "20261019.csv", REG_ZH, [reg_row(one, 计划开工日期="2025-13-01")]
     )
     ingest_inbox(conn, tmp_path)
-    assert q(conn, "select op from ledger.event order by event_id") == [("upsert",)]
+    assert _history(conn, one) == [("upsert", "2026-10-12")]
+    [(key, op, data)] = _current(conn, "registry", "2026-10-19")
+    assert (key, op, data["planned_start"]) == (one, "upsert", "2025-03-01")
+
+
+def test_a_registry_snapshot_equal_to_an_older_one_loads_and_to_the_last_one_is_a_duplicate(
+    conn, tmp_path
+):
+    one, two = "2024-320602-39-03-000001", "2024-320602-39-03-000002"
+    first = write_csv(tmp_path / "registry" / "20261012.csv", REG_ZH, [reg_row(one)])
+    write_csv(tmp_path / "registry" / "20261019.csv", REG_ZH, [reg_row(one), reg_row(two)])
+    (tmp_path / "registry" / "20261026.csv").write_bytes(first.read_bytes())
+    (tmp_path / "registry" / "20261102.csv").write_bytes(first.read_bytes())
+    results = ingest_inbox(conn, tmp_path)
+    assert [r.status for r in results] == ["loaded", "loaded", "loaded", "duplicate"]
+    assert _history(conn, two) == [("upsert", "2026-10-19"), ("leave", "2026-10-26")]
+    assert [k for k, *_ in _current(conn, "registry", "2026-11-02")] == [one]
 
 
 def test_as_of_read_by_delivery_date(conn, tmp_path):
@@ -357,7 +402,20 @@ def test_sql_credit_check_agrees_with_the_reference_implementation(conn):
         codes.append(
             first17 + (credit_check_char(first17) if i % 2 else rng.choice(CREDIT_ALPHABET))
         )
-    from ingest.identifiers import credit_code_ok
+    from psycopg2 import sql
 
-    sql_ok = dict(q(conn, "select c, ledger.credit_code_ok(c) from unnest(%s::text[]) as c", codes))
+    from ingest.batch_sql import credit_code_sql, project_code_sql
+    from ingest.identifiers import credit_code_ok, project_code_ok
+
+    check = sql.SQL("select c, {} from unnest(%s::text[]) as c").format(
+        credit_code_sql(sql.Identifier("c"))
+    )
+    sql_ok = dict(q(conn, check.as_string(conn), codes))
     assert all(sql_ok[c] == credit_code_ok(c) for c in codes)
+    projects = ["2024-320602-39-03-000417", "2024-32060-39-03-000417", "2024-320602-39-03-00041"]
+    check = sql.SQL("select c, {} from unnest(%s::text[]) as c").format(
+        project_code_sql(sql.Identifier("c"))
+    )
+    assert dict(q(conn, check.as_string(conn), projects)) == {
+        p: project_code_ok(p) for p in projects
+    }

@@ -124,8 +124,14 @@ def test_two_ingests_at_once_load_everything_once(settings, tmp_path):
     assert "is being ingested by pid" in err1 and "waiting" in err1
     statuses = sorted(len(re.findall(r"^\S+\s+loaded\s", out, re.M)) for out in (out1, out2))
     assert statuses == [0, 2], (out1, out2)  # one process loaded both files, the other skipped
-    # The second file re-sends 1000 rows of the first unchanged: they add nothing.
-    assert counts(settings) == (2, 20_000, 0)
+    # The second file re-sends 1000 rows of the first unchanged: stored as delivered facts,
+    # they add no key to the state.
+    assert counts(settings) == (2, 21_000, 0)
+    conn = connect(settings)
+    with conn.cursor() as cur:
+        cur.execute("select count(*) from ledger.current_events('tax', date '2026-11-20')")
+        assert cur.fetchone() == (20_000,)
+    conn.close()
 
 
 def test_no_wait_fails_with_a_clear_message(settings, tmp_path):

@@ -1,6 +1,6 @@
 {# Type-2 history of the registry. A version starts on the delivery date of the snapshot that
    changed the project (valid_from) and ends on the next one (valid_to, exclusive; null = current).
-   Several changes delivered the same day collapse into the last. Leave / retract versions keep
+   Several changes delivered the same day collapse into the last (by delivery order). Leave / retract versions keep
    the last known values with version_status 'left' / 'retracted'. in_registry: the project is in
    the latest registry snapshot known at as_of (the same on all its rows). #}
 with
@@ -12,7 +12,7 @@ snapshots as (
 last_of_day as (
     select distinct on (snapshots.project_code, snapshots.delivered_on) snapshots.*
     from snapshots
-    order by snapshots.project_code asc, snapshots.delivered_on asc, snapshots.event_id desc
+    order by snapshots.project_code asc, snapshots.delivered_on asc, snapshots.delivery_rank desc
 ),
 
 -- Leave / retract events carry no values: they take those of the last upsert before them.

@@ -43,7 +43,7 @@ projects as (
                 select built.project_code from {{ this }} as built
             )
         {% endif %}
-    order by snapshots.project_code asc, snapshots.delivered_on desc, snapshots.event_id desc
+    order by snapshots.project_code asc, snapshots.delivered_on desc, snapshots.delivery_rank desc
 ),
 
 tax as (

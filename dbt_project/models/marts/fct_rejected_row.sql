@@ -18,9 +18,9 @@ projects as (
 
 quarantined as (
     select
-        'row-' || rejected_rows.rejected_id::text as rejected_key,
+        'row-' || batches.batch_id::text || '-' || rejected_rows.line_no::text as rejected_key,
         rejected_rows.feed,
-        rejected_rows.batch_id,
+        batches.batch_id,
         batches.file_name,
         rejected_rows.line_no,
         rejected_rows.reason,
@@ -30,7 +30,9 @@ quarantined as (
         coalesce(rejected_rows.raw ->> 'project_code', rejected_rows.raw ->> '项目代码')
             as named_project_code
     from rejected_rows
-    inner join batches on rejected_rows.batch_id = batches.batch_id
+    -- a file reports the rows it holds or repeats; one that reads as a duplicate, nothing new
+    inner join batches on rejected_rows.batch_id = batches.content_batch_id
+    where batches.status = 'loaded'
 ),
 
 rejected_files as (

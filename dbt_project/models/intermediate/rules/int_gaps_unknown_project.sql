@@ -63,7 +63,7 @@ last_known_street as (
         snapshots.street_code
     from snapshots
     where snapshots.op = 'upsert'
-    order by snapshots.project_code asc, snapshots.delivered_on desc, snapshots.event_id desc
+    order by snapshots.project_code asc, snapshots.delivered_on desc, snapshots.delivery_rank desc
 ),
 
 gaps as (

@@ -1,10 +1,12 @@
-{# Every registry event known at as_of, one row per project version change: upserts with their
-   values, and the leave / retract events (no values) that take a project out of the library.
-   dim_project builds its type-2 history from these. #}
+{# The registry's history known at as_of, derived from the snapshots delivered by then: per
+   project, one row per snapshot delivery that changed it: upserts with their values, and the
+   leave (absent from a snapshot) / retract rows (no values) that take it out of the library. An
+   unchanged re-send adds no row; a quarantined row keeps the previous version. dim_project builds
+   its type-2 history from these. delivery_rank orders deliveries (never load order). #}
 with
 
 source as (
-    {{ known_events('registry') }}
+    {{ snapshot_history('registry') }}
 ),
 
 renamed as (
@@ -14,7 +16,8 @@ renamed as (
         {{ registry_columns('source') }},
         source.event_id,
         source.batch_id,
-        source.delivered_on
+        source.delivered_on,
+        source.delivery_rank
     from source
 )
 

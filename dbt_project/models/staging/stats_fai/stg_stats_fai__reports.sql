@@ -14,7 +14,8 @@ renamed as (
         source.natural_key,
         source.event_id,
         source.batch_id,
-        source.delivered_on
+        source.delivered_on,
+        source.delivery_rank
     from source
     where source.op = 'upsert'
 )

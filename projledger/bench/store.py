@@ -1,0 +1,203 @@
+"""`projledger bench --store`: the event store's write path at a fixed size, each load beside a
+plain COPY of the same file into a bare table on the same server (issue 13's rows):
+
+- a tax CSV of N rows into an empty store;
+- the same size of file into a store already holding about M events;
+- an unchanged re-send of an N-row file (the same rows, one amount corrected, so that it is
+  not a byte-identical duplicate);
+- XLSX read rate on a registry snapshot.
+
+Files are synthetic but valid (credit codes with their check character), so every row loads.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from ingest.identifiers import credit_check_char
+from projledger.bench import Stage, _bare_copy_seconds, _run
+from projledger.db import embedded
+
+TAX_HEADER = [
+    "纳税人识别号",
+    "纳税人名称",
+    "税款所属期",
+    "税种",
+    "实缴税额(元)",
+    "入库日期",
+    "所属街道",
+    "载体",
+]
+REGISTRY_HEADER = [
+    "项目代码",
+    "项目名称",
+    "建设单位统一社会信用代码",
+    "所属街道",
+    "产业类别",
+    "项目类型",
+    "载体",
+    "计划总投资",
+    "计划开工日期",
+    "计划竣工日期",
+    "计划投产日期",
+    "入库日期",
+    "承诺亩均税收",
+]
+TAX_TYPES = ("增值税", "企业所得税", "个人所得税", "城市维护建设税", "房产税")
+STREET = "320602001"
+
+
+def _credit(i: int) -> str:
+    first17 = f"91320602MA{i:07d}"
+    return first17 + credit_check_char(first17)
+
+
+def write_tax(path: Path, rows: int, period: date, corrected_line: int | None = None) -> Path:
+    """A month of tax rows: `rows` keys (enterprise x tax type) for `period`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    paid = (period + timedelta(days=45)).isoformat()
+    month = f"{period:%Y-%m}"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(TAX_HEADER)
+        for i in range(rows):
+            enterprise, kind = divmod(i, len(TAX_TYPES))
+            amount = "1,000.00" if i + 2 == corrected_line else f"{(i * 37) % 99991 + 0.5:.2f}"
+            writer.writerow(
+                [
+                    _credit(enterprise),
+                    f"企业{enterprise}",
+                    month,
+                    TAX_TYPES[kind],
+                    amount,
+                    paid,
+                    STREET,
+                    "紫琅科技园",
+                ]
+            )
+    return path
+
+
+def write_registry_xlsx(path: Path, rows: int) -> Path:
+    from projledger.generate.writers import XlsxSheet
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheet = XlsxSheet(path, len(REGISTRY_HEADER))
+    sheet.append(REGISTRY_HEADER)
+    for i in range(rows):
+        sheet.append(
+            [
+                f"2024-320602-39-03-{i:06d}",
+                f"项目{i}",
+                _credit(i),
+                STREET,
+                "先进制造",
+                "工业",
+                "紫琅科技园",
+                5000 + i % 1000,
+                date(2025, 3, 1),
+                date(2026, 12, 31),
+                date(2027, 3, 1),
+                date(2025, 1, 15),
+                30,
+            ]
+        )
+    sheet.close()
+    return path
+
+
+def _ingest(env: dict, url: str, results: list[Stage], name: str, path: Path, n: int) -> None:
+    """Ingest one file from an inbox of its own (no other file hashed or skipped), timed in
+    this process like the COPY beside it (a CLI process adds its start-up, about a second)."""
+    import psycopg2
+
+    from ingest.load import ingest_inbox
+    from projledger.db.migrate import migrate
+
+    conn = psycopg2.connect(url)
+    migrate(conn)
+    started = time.monotonic()
+    [result] = ingest_inbox(conn, path.parent.parent, ["tax"])
+    seconds = time.monotonic() - started
+    conn.close()
+    assert result.status == "loaded" and result.rows_loaded == n, result
+    results.append(
+        Stage(0, name, seconds, 0, n, copy_seconds=_bare_copy_seconds(url, path, "utf-8"))
+    )
+
+
+def _xlsx_read_seconds(path: Path) -> float:
+    from ingest.readers import xlsx_rows
+
+    started = time.monotonic()
+    _, rows = xlsx_rows(path)
+    for _ in rows:
+        pass
+    return time.monotonic() - started
+
+
+def _openpyxl_read_seconds(path: Path) -> float:
+    """The reader ingest used before calamine, on the same file: the yardstick."""
+    from openpyxl import load_workbook
+
+    started = time.monotonic()
+    book = load_workbook(path, read_only=True, data_only=True)
+    for _ in book.worksheets[0].iter_rows(values_only=True):
+        pass
+    book.close()
+    return time.monotonic() - started
+
+
+def bench_store(home: Path, rows: int, preload_files: int, registry_rows: int) -> list[Stage]:
+    from projledger.bench import _Progress
+
+    results: list[Stage] = _Progress()
+    inbox = home / "store-inbox"
+    env = {**os.environ, "PROJLEDGER_HOME": str(home / "store-home")}
+    env.pop("DATABASE_URL", None)
+    shutil.rmtree(env["PROJLEDGER_HOME"], ignore_errors=True)
+    shutil.rmtree(inbox, ignore_errors=True)
+    url = embedded.url(embedded.start(Path(env["PROJLEDGER_HOME"])))
+    day = date(2026, 1, 20)
+
+    first = write_tax(inbox / "empty" / "tax" / f"{day:%Y%m%d}.csv", rows, date(2025, 12, 1))
+    _ingest(env, url, results, f"tax {rows:,} rows into an empty store", first, rows)
+
+    # Fill the store (each file a month of its own: distinct keys, as a real history).
+    for k in range(preload_files):
+        month = date(2020 + k // 12, k % 12 + 1, 1)
+        path = inbox / "preload" / "tax" / f"2025{k // 28 + 1:02d}{k % 28 + 1:02d}.csv"
+        write_tax(path, rows, month)
+    if preload_files:
+        _run(["ingest", "--inbox", str(inbox / "preload"), "--feed", "tax"], env)
+    held = (preload_files + 1) * rows
+
+    day += timedelta(days=1)
+    more = write_tax(inbox / "full" / "tax" / f"{day:%Y%m%d}.csv", rows, date(2026, 1, 1))
+    _ingest(env, url, results, f"tax {rows:,} rows into a store of {held:,} events", more, rows)
+
+    day += timedelta(days=1)
+    resend = write_tax(
+        inbox / "resend" / "tax" / f"{day:%Y%m%d}.csv",
+        rows,
+        date(2025, 12, 1),
+        corrected_line=rows // 2,
+    )
+    _ingest(env, url, results, f"unchanged re-send of {rows:,} rows", resend, rows)
+
+    xlsx = write_registry_xlsx(inbox / "xlsx" / "registry" / "20260126.xlsx", registry_rows)
+    results.append(
+        Stage(0, "XLSX read, registry snapshot", _xlsx_read_seconds(xlsx), 0, registry_rows)
+    )
+    results.append(
+        Stage(0, "XLSX read by openpyxl (before)", _openpyxl_read_seconds(xlsx), 0, registry_rows)
+    )
+    seconds, rss = _run(["ingest", "--inbox", str(inbox / "xlsx"), "--feed", "registry"], env)
+    results.append(Stage(0, "ingest registry XLSX snapshot", seconds, rss, registry_rows))
+    embedded.stop(Path(env["PROJLEDGER_HOME"]))
+    return results
