@@ -109,8 +109,16 @@ BATCHES: list[lf.Batch] = [
         ],
         [],
     ),
-    # The next weekly snapshot no longer lists ZS2026-0005: ingest wrote a leave event.
-    ("leads", "20261123.csv", "2026-11-23", "loaded", None, [("ZS2026-0005", "leave", None)], []),
+    # The next weekly snapshot no longer lists ZS2026-0005: it has left the ledger.
+    (
+        "leads",
+        "20261123.csv",
+        "2026-11-23",
+        "loaded",
+        None,
+        [SIGNED_UNREGISTERED, MATCHED_BY_CODE, STALLED_YELLOW, STALLED_RED, MATCHED_BY_CREDIT],
+        [],
+    ),
     (
         "carriers",
         "20261015.xlsx",

@@ -6,7 +6,6 @@ the freezing night reproduces it, and a full refresh keeps it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -17,6 +16,7 @@ import pytest
 from projledger.db import connect
 from projledger.dbt_runner import run_dbt
 from projledger.settings import Settings, load_settings
+from tests.dbt.ledger_fixture import write_batches
 
 SELECT = ["+kpi_street_quarter", "+kpi_street_year"]
 A, B = "320602001", "320602002"
@@ -102,31 +102,9 @@ BATCHES: list[tuple[str, str, list[tuple]]] = [
 
 
 def _load(conn: Any) -> None:
-    with conn.cursor() as cur:
-        # The promotion-loop feeds' partitions come with their own migration on another branch;
-        # create them when this database does not have them yet.
-        for feed in ("leads", "hitech"):
-            cur.execute(
-                f"create table if not exists ledger.event_{feed} partition of ledger.event"
-                f" for values in ('{feed}')"
-            )
-        for seq, (feed, delivered, events) in enumerate(BATCHES):
-            cur.execute(
-                """insert into ledger.batch (feed, file_name, sha256, delivered_on, status,
-                       rows_total, rows_loaded, events_added)
-                   values (%s, %s, %s, %s, 'loaded', %s, %s, %s) returning batch_id""",
-                (feed, f"{delivered.replace('-', '')}_{seq}.csv", f"sc{seq:04d}", delivered)
-                + (len(events),) * 3,
-            )
-            batch_id = cur.fetchone()[0]
-            for line_no, (key, op, data) in enumerate(events, start=2):
-                cur.execute(
-                    """insert into ledger.event (feed, batch_id, delivered_on, line_no,
-                           natural_key, op, data)
-                       values (%s, %s, %s, %s, %s, %s, %s)""",
-                    (feed, batch_id, delivered, line_no, key, op, json.dumps(data)),
-                )
-    conn.commit()
+    write_batches(
+        conn, [(feed, delivered, "loaded", events) for feed, delivered, events in BATCHES]
+    )
 
 
 @pytest.fixture(scope="module")
