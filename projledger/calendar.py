@@ -28,6 +28,8 @@ SOURCE_FALLBACK = "weekday_fallback"
 FIRST_YEAR = 2000
 # Years written beyond the run's year: pending items and plans may reach into the next year.
 YEARS_AHEAD = 1
+# The package is probed up to this year for the notices it carries (no clock is read).
+LAST_YEAR_PROBED = 2100
 _LOCK_KEY = 7_202_614  # advisory lock: one calendar writer at a time
 
 
@@ -35,7 +37,7 @@ _LOCK_KEY = 7_202_614  # advisory lock: one calendar writer at a time
 def known_years() -> frozenset[int]:
     """The years whose holiday notice the installed package carries."""
     years = set()
-    for year in range(FIRST_YEAR, date.today().year + 20):
+    for year in range(FIRST_YEAR, LAST_YEAR_PROBED + 1):
         try:
             chinese_calendar.is_workday(date(year, 1, 1))
         except NotImplementedError:
@@ -51,6 +53,12 @@ def day_row(day: date) -> tuple[date, bool, str | None, str]:
         _, name = chinese_calendar.get_holiday_detail(day)
         return day, chinese_calendar.is_workday(day), name, SOURCE_NOTICE
     return day, day.weekday() < 5, None, SOURCE_FALLBACK
+
+
+@cache
+def is_workday(day: date) -> bool:
+    """A working day by the State Council's notice, or Monday-Friday in a year it lacks."""
+    return day_row(day)[1]
 
 
 def calendar_rows(first_year: int, last_year: int) -> list[tuple[Any, ...]]:

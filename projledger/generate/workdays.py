@@ -1,21 +1,11 @@
-"""Working days as the State Council's yearly holiday notices define them (法定节假日 and the
-weekend days worked in exchange, 调休), from the `chinese_calendar` package; a year the
-package does not know yet falls back to Monday to Friday, as the warehouse's calendar does."""
+"""Working-day arithmetic for the generator, on the warehouse's own calendar
+(projledger.calendar: the State Council's notices, Monday to Friday for a year they lack)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cache
 
-import chinese_calendar
-
-
-@cache
-def is_workday(d: date) -> bool:
-    try:
-        return chinese_calendar.is_workday(d)
-    except NotImplementedError:
-        return d.weekday() < 5
+from projledger.calendar import is_workday
 
 
 def working_days(after: date, through: date) -> int:
