@@ -15,13 +15,14 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg2
 
 from ingest.inbox import discover
+from projledger.bench.measure import Progress, Stage, bare_copy_seconds, run_cli
 from projledger.db import embedded
 from projledger.report import table
 from projledger.settings import load_settings
@@ -30,67 +31,6 @@ AS_OF = date(2026, 11, 24)
 QUICK_SCALES = (1.0, 10.0)
 FULL_SCALES = (1.0, 10.0, 100.0)
 DLT_MAX_SCALE = 10.0
-
-
-@dataclass
-class Stage:
-    scale: float
-    stage: str
-    seconds: float
-    peak_rss_mb: float
-    rows: int | None = None
-    copy_seconds: float | None = None
-    dlt_seconds: float | None = None
-
-    @property
-    def ratio(self) -> float | None:
-        return self.seconds / self.copy_seconds if self.copy_seconds else None
-
-
-def _run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of one CLI process."""
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "projledger.cli", *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.monotonic() - started
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise RuntimeError(f"projledger {' '.join(args)} failed: {proc.stderr.read()}")
-    return seconds, usage.ru_maxrss / 1024
-
-
-def _bare_copy_seconds(url: str, path: Path, encoding: str) -> float:
-    """A plain COPY of the same file into a bare table of text columns: the physical limit."""
-    with open(path, "rb") as fh:
-        header = fh.readline()
-    ncols = len(next(csv.reader([header.decode(encoding, "replace")])))
-    conn = psycopg2.connect(url)
-    with conn.cursor() as cur:
-        cur.execute("drop table if exists bench_bare")
-        cur.execute(
-            "create table bench_bare (" + ", ".join(f"c{i} text" for i in range(ncols)) + ")"
-        )
-        conn.commit()
-        started = time.monotonic()
-        with open(path, "rb") as fh:
-            fh.readline()
-            cur.copy_expert(
-                f"copy bench_bare from stdin with (format csv, encoding "
-                f"'{'GB18030' if encoding != 'utf-8' else 'UTF8'}')",
-                fh,
-                size=1 << 20,
-            )
-        conn.commit()
-        seconds = time.monotonic() - started
-        cur.execute("drop table bench_bare")
-    conn.commit()
-    conn.close()
-    return seconds
 
 
 def _dlt_seconds(url: str, path: Path, encoding: str) -> float | None:
@@ -114,14 +54,6 @@ def _csv_encoding(path: Path) -> str:
         return sniff_encoding(fh.read(1 << 20))[0]
 
 
-class _Progress(list):
-    """The results, each also printed as it is measured (a province run takes a while)."""
-
-    def append(self, stage: Stage) -> None:
-        super().append(stage)
-        print(f"  scale {stage.scale:g}: {stage.stage} {stage.seconds:.1f}s", flush=True)
-
-
 def bench_scale(scale: float, home: Path, results: list[Stage]) -> None:
     inbox = home / f"inbox-{scale:g}"
     env = {**os.environ, "PROJLEDGER_HOME": str(home / f"home-{scale:g}")}
@@ -129,7 +61,7 @@ def bench_scale(scale: float, home: Path, results: list[Stage]) -> None:
     shutil.rmtree(env["PROJLEDGER_HOME"], ignore_errors=True)
     shutil.rmtree(inbox, ignore_errors=True)
     months = 14 if scale <= 10 else 3
-    seconds, rss = _run(
+    seconds, rss = run_cli(
         [
             "generate",
             "--out",
@@ -150,12 +82,12 @@ def bench_scale(scale: float, home: Path, results: list[Stage]) -> None:
     deliveries = discover(inbox)
     for feed in sorted({d.feed for d in deliveries}):
         files = [d for d in deliveries if d.feed == feed]
-        seconds, rss = _run(["ingest", "--inbox", str(inbox), "--feed", feed], env)
+        seconds, rss = run_cli(["ingest", "--inbox", str(inbox), "--feed", feed], env)
         rows = _rows_loaded(url, feed)
         stage = Stage(scale, f"ingest {feed}", seconds, rss, rows)
         csvs = [d.path for d in files if d.fmt == "csv"]
         if csvs and len(csvs) == len(files):
-            stage.copy_seconds = sum(_bare_copy_seconds(url, p, _csv_encoding(p)) for p in csvs)
+            stage.copy_seconds = sum(bare_copy_seconds(url, p, _csv_encoding(p)) for p in csvs)
             if scale <= DLT_MAX_SCALE:  # dlt needs many minutes for a province's tax files
                 stage.dlt_seconds = _sum_or_none(
                     _dlt_seconds(url, p, _csv_encoding(p)) for p in csvs
@@ -168,17 +100,17 @@ def bench_scale(scale: float, home: Path, results: list[Stage]) -> None:
         ("checks", ["checks", "--as-of", as_of]),
         ("alerts", ["alerts", "send", "--as-of", as_of]),
     ):
-        seconds, rss = _run(args, env)
+        seconds, rss = run_cli(args, env)
         results.append(Stage(scale, name, seconds, rss))
 
     # The next night: one new day of deliveries (about 1 % of a month of tax rows changed).
     _next_day_delivery(inbox, AS_OF + timedelta(days=1))
-    seconds, rss = _run(
+    seconds, rss = run_cli(
         ["run", "--inbox", str(inbox), "--as-of", (AS_OF + timedelta(days=1)).isoformat()], env
     )
     results.append(Stage(scale, "incremental night", seconds, rss))
 
-    seconds, rss = _run(["build", "--as-of", as_of, "--full-refresh"], env)
+    seconds, rss = run_cli(["build", "--as-of", as_of, "--full-refresh"], env)
     results.append(Stage(scale, "replay (full refresh)", seconds, rss))
     embedded.stop(Path(env["PROJLEDGER_HOME"]))
 
@@ -259,7 +191,7 @@ def main(
     settings = load_settings()
     home = settings.home / "bench"
     home.mkdir(parents=True, exist_ok=True)
-    results: list[Stage] = _Progress()
+    results: list[Stage] = Progress()
     if store:
         from projledger.bench.store import bench_store
 

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ingest.identifiers import credit_check_char
-from projledger.bench import Stage, _bare_copy_seconds, _run
+from projledger.bench.measure import Progress, Stage, bare_copy_seconds, run_cli
 from projledger.db import embedded
 
 TAX_HEADER = [
@@ -127,7 +127,7 @@ def _ingest(env: dict, url: str, results: list[Stage], name: str, path: Path, n:
     conn.close()
     assert result.status == "loaded" and result.rows_loaded == n, result
     results.append(
-        Stage(0, name, seconds, 0, n, copy_seconds=_bare_copy_seconds(url, path, "utf-8"))
+        Stage(0, name, seconds, 0, n, copy_seconds=bare_copy_seconds(url, path, "utf-8"))
     )
 
 
@@ -154,9 +154,8 @@ def _openpyxl_read_seconds(path: Path) -> float:
 
 
 def bench_store(home: Path, rows: int, preload_files: int, registry_rows: int) -> list[Stage]:
-    from projledger.bench import _Progress
 
-    results: list[Stage] = _Progress()
+    results: list[Stage] = Progress()
     inbox = home / "store-inbox"
     env = {**os.environ, "PROJLEDGER_HOME": str(home / "store-home")}
     env.pop("DATABASE_URL", None)
@@ -174,7 +173,7 @@ def bench_store(home: Path, rows: int, preload_files: int, registry_rows: int) -
         path = inbox / "preload" / "tax" / f"2025{k // 28 + 1:02d}{k % 28 + 1:02d}.csv"
         write_tax(path, rows, month)
     if preload_files:
-        _run(["ingest", "--inbox", str(inbox / "preload"), "--feed", "tax"], env)
+        run_cli(["ingest", "--inbox", str(inbox / "preload"), "--feed", "tax"], env)
     held = (preload_files + 1) * rows
 
     day += timedelta(days=1)
@@ -197,7 +196,7 @@ def bench_store(home: Path, rows: int, preload_files: int, registry_rows: int) -
     results.append(
         Stage(0, "XLSX read by openpyxl (before)", _openpyxl_read_seconds(xlsx), 0, registry_rows)
     )
-    seconds, rss = _run(["ingest", "--inbox", str(inbox / "xlsx"), "--feed", "registry"], env)
+    seconds, rss = run_cli(["ingest", "--inbox", str(inbox / "xlsx"), "--feed", "registry"], env)
     results.append(Stage(0, "ingest registry XLSX snapshot", seconds, rss, registry_rows))
     embedded.stop(Path(env["PROJLEDGER_HOME"]))
     return results

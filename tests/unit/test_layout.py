@@ -10,7 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("projledger", "ingest", "expectations", "alerts", "reports", "dags")
 STAGES = ("ingest", "expectations", "alerts", "reports")
-GROUND = ("projledger.settings", "projledger.db", "projledger.reference")
+GROUND = ("projledger.settings", "projledger.db", "projledger.reference", "projledger.calendar")
 
 
 def _modules() -> dict[str, Path]:
