@@ -79,7 +79,8 @@ def prepare_warehouse(**context) -> dict:
 
 @task(pool=DB_POOL)
 def release_warehouse(prepared: dict | None) -> bool:
-    """Teardown: the lease back, the night's dbt parse removed (runs after a failure too)."""
+    """Teardown: the lease back and the night's dbt parse removed, after a failure too (after
+    a success grant_access has given it back already)."""
     from projledger.airflow_night import release
     from projledger.settings import load_settings
 
@@ -88,11 +89,15 @@ def release_warehouse(prepared: dict | None) -> bool:
 
 @task(pool=DB_POOL)
 def grant_access(prepared: dict | None = None) -> None:
-    """dbt recreated the marts tables: the read-only role's grants and policies again."""
+    """dbt recreated the marts tables: the read-only role's grants and policies again; then
+    the warehouse lease back, for the checks and digests that follow take the lock."""
+    from projledger.airflow_night import release
     from projledger.night import grant_access as grant
     from projledger.settings import load_settings
 
-    grant(load_settings(), (prepared or {}).get("lease"))
+    settings = load_settings()
+    grant(settings, (prepared or {}).get("lease"))
+    release(settings, prepared)
 
 
 @task(pool=DB_POOL)

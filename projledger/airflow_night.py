@@ -7,8 +7,8 @@ does once is done here once per night instead of once per task:
 - `prepare`: take the warehouse lease (the lock cannot outlive a task), analyze the ledger,
   and parse the dbt project with the night's connection and vars into a folder of the run,
   whose partial_parse.msgpack every dbt task of the night then reuses;
-- `release`: give the lease back and remove that folder (a teardown task: also after a
-  failure);
+- `release`: give the lease back and remove that folder (after the grants, and again in a
+  teardown task, which runs after a failure too);
 - `dbt_task_setup`: what each dbt task takes from `prepare` (vars, connection, parse).
 """
 
@@ -54,10 +54,7 @@ def release(settings: Settings, prepared: dict[str, Any] | None) -> bool:
     if not prepared:
         return False
     shutil.rmtree(prepared["state_dir"], ignore_errors=True)
-    released = release_warehouse_lease(settings, prepared["lease"])
-    if not released:
-        log.warning("the warehouse lease %s had expired or was gone", prepared["lease"])
-    return released
+    return release_warehouse_lease(settings, prepared["lease"])
 
 
 def dbt_task_setup(operator: Any, settings: Settings, prepared: dict[str, Any]) -> None:
