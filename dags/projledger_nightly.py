@@ -140,7 +140,7 @@ def warehouse():
     built, the grants, and a teardown giving the lease back. Without one, or with
     PROJLEDGER_AIRFLOW_DBT=task: one task running the whole build as `projledger run` does.
     Returns its first and last tasks."""
-    if DBT_MODE != "cosmos" or not DBT_MANIFEST.exists():
+    if DBT_MODE not in ("cosmos", "watcher") or not DBT_MANIFEST.exists():
         built = build_warehouse()
         return built, built
 
@@ -172,7 +172,7 @@ def warehouse():
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
+            test_behavior=TestBehavior.AFTER_EACH if DBT_MODE == "watcher" else TestBehavior.BUILD,
             # A relationships test has two parents: it runs in a task of its own after both
             # (on a fresh warehouse the other one may not exist yet when a node's task runs).
             should_detach_multiple_parents_tests=True,
@@ -181,7 +181,7 @@ def warehouse():
             emit_datasets=False,
         ),
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
+            execution_mode=ExecutionMode.WATCHER if DBT_MODE == "watcher" else ExecutionMode.LOCAL,
             invocation_mode=InvocationMode.DBT_RUNNER,
             # A node's task runs only the tests all of whose parents it builds.
             test_indirect_selection=TestIndirectSelection.CAUTIOUS,
