@@ -148,8 +148,11 @@ def build(settings: Settings, as_of: date | None, full_refresh: bool = False) ->
 
 def compile_manifest(settings: Settings) -> Path:
     """Parse the project and return target/manifest.json (read by Cosmos at DAG parse time)."""
-    run = run_dbt(settings, ["parse"], with_db=False)
-    manifest = Path(settings.dbt_project_dir) / "target" / "manifest.json"
+    # target/ of the project named outright: a DBT_TARGET_PATH in the environment must not send
+    # the manifest where the DAG (PROJLEDGER_DBT_MANIFEST's default) does not look.
+    target = Path(settings.dbt_project_dir) / "target"
+    run = run_dbt(settings, ["parse", "--target-path", str(target)], with_db=False)
+    manifest = target / "manifest.json"
     if not run.success or not manifest.exists():
         raise RuntimeError(f"dbt parse failed: {run.error or run.summary()}")
     return manifest

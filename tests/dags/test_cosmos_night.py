@@ -24,6 +24,9 @@ from tests.conftest import DEMO_AS_OF, _create_db, _drop_db
 from tests.dags.marts import marts_fingerprint
 from tests.dags.test_nightly_runs import RUN_DAG, TIMEOUT, _env, _marts, _runs
 
+# About 70 dbt tasks, each a dbt invocation: minutes on a busy 2-core machine.
+pytestmark = pytest.mark.timeout(3000)
+
 night = pytest.importorskip("projledger.night", reason="projledger.night is not there yet")
 generate = pytest.importorskip("projledger.generate", reason="the feed generator is not there yet")
 
