@@ -186,6 +186,9 @@ def _start_celery(
         PROJLEDGER_AIRFLOW_DBT="cosmos",
         PROJLEDGER_DBT_MANIFEST=str(manifest / "manifest.json"),
         AIRFLOW__CORE__EXECUTOR="CeleryExecutor",
+        # A busy machine answers the workers' Execution API calls slower than the 5 s default
+        # (a ReadTimeout failed a task before it started); as `projledger airflow` sets it.
+        AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT="60",
         AIRFLOW__CELERY__BROKER_URL=f"redis://127.0.0.1:6379/{redis_db}",
         AIRFLOW__CELERY__RESULT_BACKEND="db+"
         + result_db.replace("postgresql://", "postgresql+psycopg2://"),
