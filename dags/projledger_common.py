@@ -66,17 +66,24 @@ def as_of(context: Any) -> date:
     return default_as_of(now=context["dag_run"].run_after)
 
 
-def dbt_interceptor(context: Any, operator: Any) -> None:
-    """Give each Cosmos dbt task the warehouse connection and the run's as_of at run time.
+PREPARE_TASK = "prepare_warehouse"
 
-    The connection is resolved here (not in the DAG file) because resolving it may start the
-    embedded server, which must never happen while the file is parsed.
+
+def dbt_interceptor(context: Any, operator: Any) -> None:
+    """Give each Cosmos dbt task the night's connection, vars and dbt parse at run time (from
+    the prepare_warehouse task's XCom; projledger.airflow_night).
+
+    Resolved here, not in the DAG file: resolving the connection may start the embedded
+    server, which must never happen while the file is parsed.
     """
-    from projledger.db import dbt_env
+    from projledger.airflow_night import dbt_task_setup
+    from projledger.dbt_runner import night_vars
     from projledger.settings import load_settings
 
-    operator.env = {**(operator.env or {}), **dbt_env(load_settings())}
-    operator.vars = {**(operator.vars or {}), "as_of": as_of(context).isoformat()}
+    prepared = context["ti"].xcom_pull(task_ids=PREPARE_TASK)
+    if not prepared:  # no prepare task ran: a parse of its own, the ledger analyzed by dbt
+        prepared = {"vars": night_vars(as_of(context))}
+    dbt_task_setup(operator, load_settings(), prepared)
 
 
 def notify_failure(context: Any) -> None:

@@ -1,4 +1,5 @@
-"""The nightly run of Project Ledger as an Airflow DAG (wiring only: the work is in `ingest`).
+"""The nightly run of Project Ledger as an Airflow DAG (wiring only: the work is in `projledger`
+and the stages it calls).
 
 Reads nothing but environment variables when parsed: the manifest path is checked for existence
 (a local file stat), never compiled here.
@@ -6,6 +7,7 @@ Reads nothing but environment variables when parsed: the manifest path is checke
 
 from __future__ import annotations
 
+import inspect
 import logging
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
@@ -16,6 +18,7 @@ from projledger_common import (
     DBT_MODE,
     DBT_PROJECT_DIR,
     DEFAULT_ARGS,
+    PREPARE_TASK,
     TIMEZONE,
     as_of,
     dbt_interceptor,
@@ -62,23 +65,39 @@ def build_warehouse(**context) -> None:
     build(load_settings(), as_of(context))
 
 
-@task(pool=DB_POOL)
-def work_calendar(**context) -> None:
-    """The working-day calendar dbt reads as a source (dbt-postgres runs no Python), written
-    before the Cosmos dbt tasks; `projledger run` writes it in projledger.dbt_runner."""
-    from projledger.calendar import ensure_calendar
+@task(pool=DB_POOL, task_id=PREPARE_TASK)
+def prepare_warehouse(**context) -> dict:
+    """Once per night before the dbt tasks: the warehouse lease (waits for another run or a
+    `projledger run` step), the ledger analyzed, the project parsed for the night (each dbt
+    task reuses that parse)."""
+    from projledger.airflow_night import prepare
     from projledger.settings import load_settings
 
-    ensure_calendar(load_settings(), as_of(context))
+    ti = context["ti"]
+    return prepare(load_settings(), as_of(context), f"airflow {ti.dag_id} {ti.run_id}")
 
 
 @task(pool=DB_POOL)
-def grant_access(**context) -> None:
-    """dbt recreated the marts tables: the read-only role's grants and policies again."""
+def release_warehouse(prepared: dict | None) -> bool:
+    """Teardown: the lease back and the night's dbt parse removed, after a failure too (after
+    a success grant_access has given it back already)."""
+    from projledger.airflow_night import release
+    from projledger.settings import load_settings
+
+    return release(load_settings(), prepared)
+
+
+@task(pool=DB_POOL)
+def grant_access(prepared: dict | None = None) -> None:
+    """dbt recreated the marts tables: the read-only role's grants and policies again; then
+    the warehouse lease back, for the checks and digests that follow take the lock."""
+    from projledger.airflow_night import release
     from projledger.night import grant_access as grant
     from projledger.settings import load_settings
 
-    grant(load_settings())
+    settings = load_settings()
+    grant(settings, (prepared or {}).get("lease"))
+    release(settings, prepared)
 
 
 @task(pool=DB_POOL)
@@ -125,10 +144,13 @@ def summary(**context) -> str:
 
 
 def warehouse():
-    """The dbt part: one task per dbt node through Cosmos when a compiled manifest exists (each
-    model built with its tests, TestBehavior.BUILD), else one task running the whole build.
+    """The dbt part. With a compiled manifest (production, and the tests): a lease-holding
+    setup task, one Cosmos task per seed and model (`dbt build` of the node and of its tests
+    that have no other parent), one task per test with several parents once all of them are
+    built, the grants, and a teardown giving the lease back. Without one, or with
+    PROJLEDGER_AIRFLOW_DBT=task: one task running the whole build as `projledger run` does.
     Returns its first and last tasks."""
-    if DBT_MODE != "cosmos" or not DBT_MANIFEST.exists():
+    if DBT_MODE not in ("cosmos", "watcher") or not DBT_MANIFEST.exists():
         built = build_warehouse()
         return built, built
 
@@ -141,8 +163,11 @@ def warehouse():
         RenderConfig,
         TestBehavior,
     )
-    from cosmos.constants import ExecutionMode, InvocationMode
+    from cosmos.constants import ExecutionMode, InvocationMode, TestIndirectSelection
 
+    from projledger.dbt_runner import PROFILE, TARGET
+
+    prepared = prepare_warehouse()
     group = DbtTaskGroup(
         group_id="dbt",
         project_config=ProjectConfig(
@@ -151,20 +176,25 @@ def warehouse():
             install_dbt_deps=False,
         ),
         profile_config=ProfileConfig(
-            profile_name="projledger",
-            target_name="default",
+            profile_name=PROFILE,
+            target_name=TARGET,
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
+            test_behavior=TestBehavior.AFTER_EACH if DBT_MODE == "watcher" else TestBehavior.BUILD,
+            # A relationships test has two parents: it runs in a task of its own after both
+            # (on a fresh warehouse the other one may not exist yet when a node's task runs).
+            should_detach_multiple_parents_tests=True,
             # The feed and marts Assets above are the published lineage; per-table Assets would
             # carry the embedded server's changing port in their URIs.
             emit_datasets=False,
         ),
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
+            execution_mode=ExecutionMode.WATCHER if DBT_MODE == "watcher" else ExecutionMode.LOCAL,
             invocation_mode=InvocationMode.DBT_RUNNER,
+            # A node's task runs only the tests all of whose parents it builds.
+            test_indirect_selection=TestIndirectSelection.CAUTIOUS,
         ),
         operator_args={
             "install_deps": False,
@@ -172,10 +202,9 @@ def warehouse():
             "pool": DB_POOL,
         },
     )
-    calendar = work_calendar()
-    granted = grant_access()
-    calendar >> group >> granted
-    return calendar, granted
+    granted = grant_access(prepared)
+    prepared >> group >> granted >> release_warehouse(prepared).as_teardown(setups=prepared)
+    return prepared, granted
 
 
 @dag(
@@ -186,7 +215,6 @@ def warehouse():
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["projledger", "nightly", "ingest", "dbt", "alerts"],
-    doc_md=__doc__,
 )
 def projledger_nightly():
     """
@@ -198,10 +226,13 @@ def projledger_nightly():
     `{"as_of": "YYYY-MM-DD"}` as conf.
 
     **Steps.** `ingest_<feed>` loads each feed's new files into the event store (a missing
-    delivery is a finding for the alerts, not a failure) and publishes the feed's Asset; the dbt
-    build (`dbt`, one task per model with its tests, through Cosmos) runs once every feed is in;
-    then the Great Expectations checks, the department digests (publishing the `marts` Asset)
-    and the summary. The same functions as `projledger run`.
+    delivery is a finding for the alerts, not a failure) and publishes the feed's Asset. Once
+    every feed is in, `prepare_warehouse` takes the warehouse lease, analyzes the ledger and
+    parses the dbt project for the night; the `dbt` group (Cosmos) builds each seed and model
+    with its own tests, and runs each test with several parents once all are built;
+    `grant_access` grants the new tables, and the teardown `release_warehouse` gives the lease
+    back (after a failure too). Then the Great Expectations checks, the department digests
+    (publishing the `marts` Asset) and the summary. The same functions as `projledger run`.
 
     **Reruns and backfills** change nothing that is already right: ingest skips files it has
     loaded (per-feed advisory locks in PostgreSQL), dbt rebuilds as of the run's date, and a
@@ -217,4 +248,7 @@ def projledger_nightly():
     build_end >> run_checks() >> send_alerts() >> [summary(), issue_bulletin()]
 
 
-projledger_nightly()
+nightly = projledger_nightly()
+# The docstring above is the DAG's documentation in the UI; dedented, or markdown would show
+# its indented lines as a code block.
+nightly.doc_md = inspect.cleandoc(nightly.doc_md or "")

@@ -51,10 +51,23 @@ class DbtRun:
         return f"dbt {' '.join(self.args[:1])}: {head} in {self.elapsed:.1f}s ({parts})"
 
 
+# The profile and target every invocation names explicitly (Cosmos always passes them, and dbt
+# keeps a partial parse only for the same --profile, --target and --vars).
+PROFILE = "projledger"
+TARGET = "default"
+
+
+def night_vars(as_of: date, *, ledger_analyzed: bool = False) -> dict[str, Any]:
+    """The --vars of a night's dbt invocations: one dict, so that every invocation of the night
+    (each Cosmos task) reuses the partial parse made for it."""
+    return {"as_of": as_of.isoformat(), "ledger_analyzed": ledger_analyzed}
+
+
 def _vars(as_of: date | None, extra: dict[str, Any] | None) -> dict[str, Any]:
     """dbt always gets the business date: the run's, else the default one (yesterday)."""
     values: dict[str, Any] = dict(extra or {})
-    values["as_of"] = (as_of or default_as_of()).isoformat()
+    if as_of is not None or "as_of" not in values:
+        values["as_of"] = (as_of or default_as_of()).isoformat()
     return values
 
 
@@ -112,6 +125,10 @@ def run_dbt(
         project_dir,
         "--profiles-dir",
         project_dir,
+        "--profile",
+        PROFILE,
+        "--target",
+        TARGET,
     ]
     values = _vars(as_of, extra_vars)
     if values:
@@ -139,8 +156,28 @@ def build(settings: Settings, as_of: date | None, full_refresh: bool = False) ->
 
 def compile_manifest(settings: Settings) -> Path:
     """Parse the project and return target/manifest.json (read by Cosmos at DAG parse time)."""
-    run = run_dbt(settings, ["parse"], with_db=False)
-    manifest = Path(settings.dbt_project_dir) / "target" / "manifest.json"
+    # target/ of the project named outright: a DBT_TARGET_PATH in the environment must not send
+    # the manifest where the DAG (PROJLEDGER_DBT_MANIFEST's default) does not look.
+    target = Path(settings.dbt_project_dir) / "target"
+    run = run_dbt(settings, ["parse", "--target-path", str(target)], with_db=False)
+    manifest = target / "manifest.json"
     if not run.success or not manifest.exists():
         raise RuntimeError(f"dbt parse failed: {run.error or run.summary()}")
     return manifest
+
+
+def prepare_night(settings: Settings, as_of: date, target: Path) -> dict[str, Any]:
+    """Once per night, before many dbt invocations (the Airflow DAG's Cosmos tasks): analyze
+    the ledger, and parse the project into `target` with the night's profile, connection and
+    vars, so each invocation reuses that parse (partial_parse.msgpack) instead of parsing the
+    whole project again. Returns the vars those invocations must pass."""
+    values = night_vars(as_of, ledger_analyzed=True)
+    target.mkdir(parents=True, exist_ok=True)
+    for args in (["parse"], ["run-operation", "analyze_ledger"]):
+        # as_of: the working-day calendar is written through the year after the night's
+        run = run_dbt(
+            settings, [*args, "--target-path", str(target)], as_of=as_of, extra_vars=values
+        )
+        if not run.success:
+            raise RuntimeError(f"dbt {args[0]} failed for {as_of}: {run.error or run.summary()}")
+    return values

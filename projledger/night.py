@@ -70,11 +70,12 @@ def build_warehouse(settings: Settings, as_of: date, full_refresh: bool = False)
     return result
 
 
-def grant_access(settings: Settings) -> list[str]:
-    """dbt recreates the marts tables on every build: grants and street policies again."""
+def grant_access(settings: Settings, lease: str | None = None) -> list[str]:
+    """dbt recreates the marts tables on every build: grants and street policies again (within
+    the warehouse lease `lease` when the caller holds it)."""
     from projledger.db.roles import ensure_roles
 
-    with warehouse_lock(settings):
+    with warehouse_lock(settings, lease):
         conn = connect(settings)
         try:
             return ensure_roles(conn)

@@ -31,7 +31,11 @@ for dag_id, dag in bag.dags.items():
         "max_active_runs": dag.max_active_runs,
         "catchup": dag.catchup,
         "timetable": repr(dag.timetable),
+        "doc_md": dag.doc_md,
         "tasks": {t.task_id: {"retries": t.retries,
+                              "setup": t.is_setup, "teardown": t.is_teardown,
+                              "upstream": sorted(t.upstream_task_ids),
+                              "indirect_selection": getattr(t, "indirect_selection", None),
                               "callback": bool(t.on_failure_callback),
                               "outlets": [getattr(o, "name", str(o)) for o in t.outlets]}
                   for t in dag.tasks},
@@ -74,11 +78,14 @@ def _check(out: dict) -> dict:
         assert task["retries"] >= 1, task_id
         assert task["callback"], task_id
     ingest = {t: v for t, v in dag["tasks"].items() if t.startswith("ingest_")}
-    # One ingest task per feed of the contracts, the promotion loop's included.
+    # One ingest task and Asset per feed of the contracts: a feed added there appears here.
     assert set(ingest) == {f"ingest_{feed}" for feed in FEED_NAMES}
     assert {"ingest_leads", "ingest_carriers", "ingest_hitech"} <= set(ingest)
     assert all(v["outlets"] == [f"ledger_{t.removeprefix('ingest_')}"] for t, v in ingest.items())
     assert out["seconds"] < 30
+    # The DAG's documentation reaches the UI as markdown (not one indented code block).
+    assert dag["doc_md"].startswith("### Project Ledger: one night")
+    assert "\n**Reruns and backfills**" in dag["doc_md"]
     return dag
 
 
@@ -96,7 +103,43 @@ def test_dag_renders_dbt_nodes_from_manifest(tmp_path):
     if not run.success:
         pytest.fail(f"dbt parse failed: {run.error}")
     dag = _check(_parse(tmp_path, PROJLEDGER_DBT_MANIFEST=str(target / "manifest.json")))
-    dbt_tasks = [t for t in dag["tasks"] if t.startswith("dbt.")]
-    assert any(t.endswith("_build") for t in dbt_tasks)  # TestBehavior.BUILD: model + tests
-    assert "build_warehouse" not in dag["tasks"]
-    assert "grant_access" in dag["tasks"]
+    tasks = dag["tasks"]
+    dbt_tasks = {t: v for t, v in tasks.items() if t.startswith("dbt.")}
+    assert "dbt.dim_project_model_build" in dbt_tasks  # TestBehavior.BUILD: model + tests
+    assert "build_warehouse" not in tasks
+    # A node's task runs only its tests without another parent ...
+    assert {v["indirect_selection"] for t, v in dbt_tasks.items() if t.endswith("_build")} == {
+        "cautious"
+    }
+    # ... and a test with two parents runs once both are built (on a fresh warehouse the other
+    # one did not exist yet when dim_project's task ran it).
+    detached = [t for t in dbt_tasks if "relationships_dim_project_street_code" in t]
+    assert len(detached) == 1
+    assert {"dbt.dim_project_model_build", "dbt.dim_street_model_build"} <= set(
+        tasks[detached[0]]["upstream"]
+    )
+    # The lease, the ANALYZE and the night's parse once before the dbt tasks; the lease back
+    # in a teardown, also when a dbt task fails.
+    assert tasks["prepare_warehouse"]["setup"]
+    assert tasks["release_warehouse"]["teardown"]
+    roots = [
+        t for t, v in dbt_tasks.items() if not any(u.startswith("dbt.") for u in v["upstream"])
+    ]
+    assert roots and all("prepare_warehouse" in tasks[t]["upstream"] for t in roots)
+    assert "grant_access" in tasks
+
+
+def test_projledger_airflow_runs_the_cosmos_dag(tmp_path, monkeypatch):
+    """`projledger airflow` (make airflow) on a fresh home compiles the manifest where the DAG
+    looks for it, even with a DBT_TARGET_PATH set: its first night runs dbt through Cosmos."""
+    from projledger.airflow_local import _compile_manifest, environment
+    from projledger.settings import load_settings
+
+    monkeypatch.setenv("PROJLEDGER_HOME", str(tmp_path / "fresh"))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "elsewhere"))
+    settings = load_settings()
+    _compile_manifest(settings)
+    env = environment(settings, metadata="sqlite:///unused.db")
+    dag = _check(_parse(tmp_path, PROJLEDGER_DBT_DIR=env["PROJLEDGER_DBT_DIR"]))
+    assert "dbt.dim_project_model_build" in dag["tasks"]
+    assert "prepare_warehouse" in dag["tasks"]
