@@ -22,3 +22,16 @@
         else '不合格'
     end
 {%- endmacro %}
+
+{# A street-quarter's published figures, from the five actuals to the score: one list for the
+   scoring, the freeze log and the mart. #}
+{% macro scorecard_figures(relation) -%}
+    {%- set columns = [
+        'major_projects', 'investment_wan', 'hitech', 'conversions', 'signed_leads_wan',
+        'score_major_projects', 'score_investment', 'score_hitech', 'score_conversions',
+        'score_signed_leads', 'red_cards', 'yellow_cards', 'open_gaps', 'penalty', 'score'
+    ] -%}
+    {%- for column in columns %}
+        {{ relation }}.{{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

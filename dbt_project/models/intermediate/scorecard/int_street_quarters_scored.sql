@@ -56,21 +56,7 @@ ranked as (
             scored.quarter + interval '3 months'
             + interval '1 day' * ({{ var('scorecard_final_day') }} - 1)
         )::date as final_from,
-        scored.major_projects,
-        scored.investment_wan,
-        scored.hitech,
-        scored.conversions,
-        scored.signed_leads_wan,
-        scored.score_major_projects,
-        scored.score_investment,
-        scored.score_hitech,
-        scored.score_conversions,
-        scored.score_signed_leads,
-        scored.red_cards,
-        scored.yellow_cards,
-        scored.open_gaps,
-        scored.penalty,
-        scored.score,
+        {{ scorecard_figures('scored') }},
         rank() over (partition by scored.quarter order by scored.score desc) as rank,
         {{ scorecard_grade('scored.score') }} as grade
     from scored
