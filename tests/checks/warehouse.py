@@ -236,7 +236,7 @@ MARTS_DDL = {
     "fct_rejected_row": "rejected_key text, feed text, batch_id bigint, file_name text,"
     " line_no integer, reason text, detail text, raw jsonb, owner_dept text, received_on date",
     "fct_project_warning": "project_code text, parcel_no text, rule_id text, grade text,"
-    " delay_days integer, detail text, as_of date, owner_dept text",
+    " delay_days integer, detail text, as_of date, owner_dept text, lead_id text",
     "dim_project": "project_code text, project_name text, street_code text, is_current boolean,"
     " in_registry boolean",
     "fct_land_parcel": "parcel_no text, project_code text, street_code text",
@@ -354,7 +354,8 @@ def set_warnings(conn, as_of: date, rows: list[tuple]) -> None:
         if rows:
             execute_values(
                 cur,
-                "insert into marts.fct_project_warning values %s",
+                "insert into marts.fct_project_warning (project_code, parcel_no, rule_id, grade,"
+                " delay_days, detail, as_of, owner_dept) values %s",
                 [(p, z, r, g, dd, f"{r} {dd}天", as_of, o) for p, z, r, g, dd, o in rows],
             )
     conn.commit()
