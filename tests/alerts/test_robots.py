@@ -113,7 +113,7 @@ def test_every_owner_once_within_limits_after_rate_limit(world, kind):
     robot, url = _robot(servers, kind, others=5)
     _channels(s, {code: (kind, url) for code in owners})
     _many_items_for_tjj(conn)
-    w.set_warnings(conn, D0, [(w.P1, None, "start_overdue", "red", 120)])
+    w.set_warnings(conn, D0, [(w.P1, None, "start_overdue", "red", 120, w.STREET_A)])
 
     lines = send_digests(s, D0)
 

@@ -70,6 +70,16 @@ STAGING_DDL = {
     " fixed_asset_investment numeric",
     "stg_tax__payments": "natural_key text, credit_code text, taxpayer_name text, period date,"
     " tax_type text, amount_yuan numeric, paid_on date, street_code text, carrier text",
+    "stg_leads__leads": "natural_key text, lead_id text, project_name text, investor text,"
+    " credit_code text, sourcing_unit text, street_code text, industry text,"
+    " intended_investment numeric, stage text, first_contact_on date, signed_on date,"
+    " project_code text",
+    "stg_carriers__carriers": "natural_key text, carrier_name text, aliases text,"
+    " carrier_kind text, street_code text, build_status text, total_area_m2 numeric,"
+    " usable_area_m2 numeric, occupied_area_m2 numeric, investment_completed numeric,"
+    " brand_level text, period date",
+    "stg_hitech__certificates": "natural_key text, credit_code text, enterprise_name text,"
+    " certificate_no text, certified_on date, valid_until date",
 }
 
 
@@ -217,6 +227,49 @@ def load_staging(conn, bad: bool = False) -> None:
         "stg_stats_fai__reports": fai,
         "stg_stats_enterprise__reports": ent,
         "stg_stats_gdp__quarters": gdp,
+        "stg_leads__leads": [
+            (
+                "ZS2026-0001",
+                "ZS2026-0001",
+                "甲项目",
+                "甲集团",
+                C1,
+                "zsj",
+                STREET_A,
+                "先进制造",
+                50000,
+                "签约",
+                d(2026, 3, 1),
+                d(2026, 5, 1),
+                P1,
+            )
+        ],
+        "stg_carriers__carriers": [
+            (
+                "崇川科创园|2026-09",
+                "崇川科创园",
+                "科创园",
+                "园区",
+                STREET_A,
+                "建成",
+                100000,
+                80000,
+                60000,
+                30000,
+                "省级",
+                d(2026, 9, 1),
+            )
+        ],
+        "stg_hitech__certificates": [
+            (
+                f"{C1}|GR202632000123",
+                C1,
+                "甲公司",
+                "GR202632000123",
+                d(2026, 10, 30),
+                d(2029, 10, 29),
+            )
+        ],
     }
     with conn.cursor() as cur:
         cur.execute("create schema if not exists staging")
