@@ -457,7 +457,7 @@ def load_batches(conn: Any, batches: list[Batch], first_seq: int = 0) -> None:
                     len(rows),
                     len(rejected),
                     len(rows),
-                    feed == "registry",
+                    FEEDS[feed].snapshot,
                 ),
             )
             batch_id = cur.fetchone()[0]
