@@ -13,6 +13,9 @@ LOAD_ORDER = (
     r"(batch_id|event_id|rejected_id|rejected_key|alert_id|item_id|duplicate_of"
     r"|run_id|check_result_id)$"
 )
+# What only the DAG's own tasks write, not a step of `projledger run`: the monthly bulletin
+# (the DAG's issue_bulletin task, or `projledger bulletin`).
+DAG_ONLY = ("fct_bulletin",)
 # fct_batch names the earlier batch a duplicate repeats, by number in `detail` and in
 # duplicate_of: compare the file it names instead.
 BATCH_EXTRA = """, regexp_replace(detail, 'batch [0-9]+', 'batch #') as detail_norm,
@@ -35,6 +38,8 @@ def marts_fingerprint(url: str) -> dict[str, str]:
             (list(WALL_CLOCK), LOAD_ORDER),
         )
         for table, cols in cur.fetchall():
+            if table in DAG_ONLY:
+                continue
             if table == "fct_batch":
                 cols = cols.replace("detail, ", "").replace(", detail", "") + BATCH_EXTRA
             cur.execute(
