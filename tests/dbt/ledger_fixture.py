@@ -6,10 +6,17 @@ dbt tests do not depend on the ingest or the generator."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ingest.feeds.contracts import FEEDS
+from projledger.db import connect
+from projledger.dbt_runner import run_dbt
+from projledger.settings import Settings, load_settings
 
 P_A = "2024-320602-39-03-000001"  # industrial, in the registry, in production
 P_B = "2024-320602-39-03-000002"  # leaves the registry in the second snapshot
@@ -530,3 +537,35 @@ def write_batches(conn: Any, batches: list[tuple[str, str, str, list[tuple]]]) -
                     ),
                 )
     conn.commit()
+
+
+@contextmanager
+def seeded(module_db: str, home: Path, batches: list[tuple[str, str, str, list[tuple]]]):
+    """Settings for a module's database holding `batches` (write_batches' short form) and the
+    seeds; DATABASE_URL and PROJLEDGER_HOME are set while the module's tests run."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABASE_URL", module_db)
+        mp.setenv("PROJLEDGER_HOME", str(home))
+        settings = load_settings()
+        conn = connect(settings)
+        write_batches(conn, batches)
+        conn.close()
+        seeded_run = run_dbt(settings, ["seed"])
+        assert seeded_run.success, seeded_run.error
+        yield settings
+
+
+def run_models(settings: Settings, select: list[str], as_of: date, *extra: str) -> None:
+    """`dbt run` of the selected models as of a night; fails the test with dbt's messages."""
+    res = run_dbt(settings, ["run", "-s", *select, *extra], as_of=as_of)
+    assert res.success, (res.error, [(r.unique_id, r.message) for r in res.failed])
+
+
+def query(settings: Settings, sql: str) -> list[tuple]:
+    conn = connect(settings)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+    finally:
+        conn.close()

@@ -13,8 +13,8 @@ import pytest
 
 from projledger.db import connect
 from projledger.dbt_runner import run_dbt
-from projledger.settings import Settings, load_settings
-from tests.dbt.ledger_fixture import write_batches
+from projledger.settings import Settings
+from tests.dbt.ledger_fixture import run_models, seeded
 
 AS_OF = date(2026, 11, 24)
 P = "2025-320602-39-03-000011"
@@ -87,16 +87,8 @@ BATCHES = [
 
 @pytest.fixture(scope="module")
 def night(module_db: str, tmp_path_factory) -> Iterator[Settings]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DATABASE_URL", module_db)
-        mp.setenv("PROJLEDGER_HOME", str(tmp_path_factory.mktemp("agree_home")))
-        settings = load_settings()
-        conn = connect(settings)
-        write_batches(conn, BATCHES)
-        conn.close()
-        for args in (["seed"], ["run", "-s", *SELECT]):
-            res = run_dbt(settings, args, AS_OF)
-            assert res.success, [(r.unique_id, r.message) for r in res.failed] or res.error
+    with seeded(module_db, tmp_path_factory.mktemp("agree_home"), BATCHES) as settings:
+        run_models(settings, SELECT, AS_OF)
         yield settings
 
 

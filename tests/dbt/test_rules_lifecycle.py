@@ -11,10 +11,8 @@ from typing import Any
 
 import pytest
 
-from projledger.db import connect
-from projledger.dbt_runner import run_dbt
-from projledger.settings import Settings, load_settings
-from tests.dbt.ledger_fixture import write_batches
+from projledger.settings import Settings
+from tests.dbt.ledger_fixture import query, run_models, seeded
 
 SELECT = ["+fct_coverage_gap", "+fct_project_warning", "+int_projects_relocation_flagged"]
 
@@ -169,31 +167,15 @@ BATCHES: list[tuple[str, str, str, list[tuple]]] = [
 
 @pytest.fixture(scope="module")
 def rules_settings(module_db: str, tmp_path_factory) -> Iterator[Settings]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DATABASE_URL", module_db)
-        mp.setenv("PROJLEDGER_HOME", str(tmp_path_factory.mktemp("rules_home")))
-        settings = load_settings()
-        conn = connect(settings)
-        write_batches(conn, BATCHES)
-        conn.close()
-        seeded = run_dbt(settings, ["seed"])
-        assert seeded.success, seeded.error
+    with seeded(module_db, tmp_path_factory.mktemp("rules_home"), BATCHES) as settings:
         yield settings
 
 
 def _night(settings: Settings, as_of: date, *extra: str) -> None:
-    res = run_dbt(settings, ["run", "-s", *SELECT, *extra], as_of=as_of)
-    assert res.success, (res.error, [(r.unique_id, r.message) for r in res.failed])
+    run_models(settings, SELECT, as_of, *extra)
 
 
-def _rows(settings: Settings, sql: str) -> list[tuple]:
-    conn = connect(settings)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall()
-    finally:
-        conn.close()
+_rows = query
 
 
 GAPS = """select rule_id, subject_key, period::text, detected_on::text, status,

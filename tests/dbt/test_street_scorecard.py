@@ -9,14 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
-from projledger.db import connect
 from projledger.dbt_runner import run_dbt
-from projledger.settings import Settings, load_settings
-from tests.dbt.ledger_fixture import write_batches
+from projledger.settings import Settings
+from tests.dbt.ledger_fixture import query, run_models, seeded
 
 SELECT = ["+kpi_street_quarter", "+kpi_street_year"]
 A, B = "320602001", "320602002"
@@ -101,39 +99,21 @@ BATCHES: list[tuple[str, str, list[tuple]]] = [
 ]
 
 
-def _load(conn: Any) -> None:
-    write_batches(
-        conn, [(feed, delivered, "loaded", events) for feed, delivered, events in BATCHES]
-    )
+# The ledger in write_batches' short form: every batch loaded.
+LEDGER = [(feed, day, "loaded", events) for feed, day, events in BATCHES]
 
 
 @pytest.fixture(scope="module")
 def sc(module_db: str, tmp_path_factory) -> Iterator[Settings]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DATABASE_URL", module_db)
-        mp.setenv("PROJLEDGER_HOME", str(tmp_path_factory.mktemp("scorecard_home")))
-        settings = load_settings()
-        conn = connect(settings)
-        _load(conn)
-        conn.close()
-        seeded = run_dbt(settings, ["seed"])
-        assert seeded.success, seeded.error
+    with seeded(module_db, tmp_path_factory.mktemp("scorecard_home"), LEDGER) as settings:
         yield settings
 
 
 def _night(settings: Settings, as_of: date, *extra: str) -> None:
-    res = run_dbt(settings, ["run", "-s", *SELECT, *extra], as_of=as_of)
-    assert res.success, (res.error, [(r.unique_id, r.message) for r in res.failed])
+    run_models(settings, SELECT, as_of, *extra)
 
 
-def _rows(settings: Settings, sql: str) -> list[tuple]:
-    conn = connect(settings)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall()
-    finally:
-        conn.close()
+_rows = query
 
 
 Q3 = """select street_code, is_final, computed_on::text, major_projects, investment_wan, hitech,
