@@ -19,35 +19,14 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from ingest.feeds.contracts import FEEDS
 from ingest.identifiers import credit_check_char
 from projledger.bench.measure import Progress, Stage, bare_copy_seconds, run_cli
 from projledger.db import embedded
 
-TAX_HEADER = [
-    "纳税人识别号",
-    "纳税人名称",
-    "税款所属期",
-    "税种",
-    "实缴税额(元)",
-    "入库日期",
-    "所属街道",
-    "载体",
-]
-REGISTRY_HEADER = [
-    "项目代码",
-    "项目名称",
-    "建设单位统一社会信用代码",
-    "所属街道",
-    "产业类别",
-    "项目类型",
-    "载体",
-    "计划总投资",
-    "计划开工日期",
-    "计划竣工日期",
-    "计划投产日期",
-    "入库日期",
-    "承诺亩均税收",
-]
+# The Chinese headers departments export, from the feed contracts.
+TAX_HEADER = [column.zh for column in FEEDS["tax"].columns]
+REGISTRY_HEADER = [column.zh for column in FEEDS["registry"].columns]
 TAX_TYPES = ("增值税", "企业所得税", "个人所得税", "城市维护建设税", "房产税")
 STREET = "320602001"
 
