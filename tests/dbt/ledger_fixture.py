@@ -561,11 +561,11 @@ def run_models(settings: Settings, select: list[str], as_of: date, *extra: str) 
     assert res.success, (res.error, [(r.unique_id, r.message) for r in res.failed])
 
 
-def query(settings: Settings, sql: str) -> list[tuple]:
+def query(settings: Settings, sql: str, *params: Any) -> list[tuple]:
     conn = connect(settings)
     try:
         with conn.cursor() as cur:
-            cur.execute(sql)
+            cur.execute(sql, params or None)
             return cur.fetchall()
     finally:
         conn.close()

@@ -60,14 +60,7 @@ def wh(module_db: str, tmp_path_factory) -> Iterator[Settings]:
         yield settings
 
 
-def _rows(settings: Settings, sql: str, *params) -> list[tuple]:
-    conn = connect(settings)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
+_rows = lf.query
 
 
 def test_staging_knows_what_was_delivered_by_as_of(wh: Settings) -> None:
