@@ -62,6 +62,11 @@ def _t(name: str) -> sql.Identifier:
     return sql.Identifier(f"t_{name}")
 
 
+def _k(name: str) -> sql.Identifier:
+    """A key column's typed value as text, as the natural key spells it."""
+    return sql.Identifier(f"k_{name}")
+
+
 def credit_code_sql(value: sql.Composable) -> sql.Composed:
     """GB 32100-2015 in SQL, generated from the contract's alphabet and weights: well formed
     and the 18th character equal to 31 - (sum of value x weight mod 31), 31 read as 0."""
@@ -112,12 +117,16 @@ def lookups(feed: Feed, positions: dict[str, int]) -> list[sql.Composed]:
         out.append(
             sql.SQL(
                 "create temp table {lk} on commit drop as "
+                "select raw_value, parsed, {text} as parsed_text from ("
                 "select raw_value, {parser} as parsed from ("
-                "select distinct {c} as raw_value, nullif(btrim({c}), '') as v from {raw}) as s; "
+                "select distinct {c} as raw_value, nullif(btrim({c}), '') as v from {raw}) as s"
+                ") as p; "
                 "analyze {lk}"
             ).format(
                 lk=_lookup_name(col),
                 parser=parser,
+                # a date in a key is spelled once per distinct value, not once per row
+                text=sql.SQL("parsed::text" if col.kind in (c.DATE, c.PERIOD) else "null::text"),
                 raw=sql.Identifier(RAW),
                 c=sql.Identifier(f"c{positions[col.name]}"),
             )
@@ -128,7 +137,12 @@ def lookups(feed: Feed, positions: dict[str, int]) -> list[sql.Composed]:
 def _outer_typed(col: c.Column, positions: dict[str, int]) -> sql.Composable:
     """The typed value of a column not parsed through a lookup table."""
     if col.kind == c.NUMBER:
-        return sql.SQL("ledger.parse_number({})").format(_r(col.name))
+        # Plain decimals (nearly every amount) are cast inline; the rest go through the
+        # parser, which the planner does not inline for an argument that is an expression.
+        return sql.SQL(
+            "case when {r} ~ '^\\d+(\\.\\d+)?$' then trim_scale({r}::numeric) "
+            "else ledger.parse_number({r}) end"
+        ).format(r=_r(col.name))
     if col.kind in (c.DATE, c.PERIOD):  # absent from the file
         return sql.SQL("null::date")
     return _r(col.name)
@@ -212,9 +226,30 @@ def _problem(feed: Feed) -> sql.Composable:
     return sql.SQL("case {} end").format(sql.SQL(" ").join(whens))
 
 
-def stage_rows(feed: Feed, header: list[str], positions: dict[str, int]) -> sql.Composed:
-    """_checked: per row the trimmed (r_) and typed (t_) values, the retraction flag, the
-    problem (null for a good row) and the raw values under their original headers."""
+def _extra(header: list[str], positions: dict[str, int]) -> sql.Composable:
+    """Cells the contract does not name (unknown columns, cells beyond the header) as
+    header -> cell, kept with the row; null when the file has none."""
+    raw = sql.Identifier(RAW)
+    known = set(positions.values())
+    surplus = sql.SQL(
+        "(select jsonb_object_agg('_surplus_' || ({n} + o), v) "
+        "from jsonb_array_elements_text({raw}.surplus::jsonb) with ordinality as x (v, o))"
+    ).format(n=sql.Literal(len(header)), raw=raw)
+    unknown = [i for i in range(len(header)) if i not in known]
+    if not unknown:
+        return sql.SQL("case when {raw}.surplus is not null then {s} end").format(raw=raw, s=surplus)
+    pairs = sql.SQL(", ").join(
+        sql.SQL("{}, {}.{}").format(
+            sql.Literal(header[i] or f"column_{i + 1}"), raw, sql.Identifier(f"c{i}")
+        )
+        for i in unknown
+    )
+    return sql.SQL("jsonb_build_object({}) || coalesce({}, '{{}}')").format(pairs, surplus)
+
+
+def checked_rows(feed: Feed, header: list[str], positions: dict[str, int]) -> sql.Composed:
+    """Per row the trimmed (r_) and typed (t_) values, the retraction flag, the
+    cells no contract column names (extra) and the problem (null for a good row)."""
     raw = sql.Identifier(RAW)
 
     def cell(i: int) -> sql.Composable:
@@ -247,62 +282,88 @@ def stage_rows(feed: Feed, header: list[str], positions: dict[str, int]) -> sql.
             outer.append(sql.SQL("{} as {}").format(_r(col.name), _t(col.name)))
         elif looked_up:
             inner.append(sql.SQL("{}.parsed as {}").format(_lookup_name(col), _t(col.name)))
+            if col.name in feed.key:
+                inner.append(
+                    sql.SQL("{}.parsed_text as {}").format(_lookup_name(col), _k(col.name))
+                )
         else:
             outer.append(sql.SQL("{} as {}").format(_outer_typed(col, positions), _t(col.name)))
-    cells = sql.SQL(", ").join(cell(i) for i in range(len(header)))
+    def key_text(name: str) -> sql.Composable:
+        col = feed.column(name)
+        if col.kind in (c.DATE, c.PERIOD) and name in positions:
+            return sql.SQL("s.{}").format(_k(name))
+        return sql.SQL("s.{}::text as {}").format(_t(name), _k(name))
+
+    kept = sql.SQL(", ").join(
+        [sql.SQL("s.{}").format(_r(k)) for k in feed.key]
+        + [key_text(k) for k in feed.key]
+        + [sql.SQL("s.{}").format(_t(col.name)) for col in feed.columns]
+    )
     return sql.SQL(
-        "create temp table _checked on commit drop as "
-        "select s.*, {problem} as problem from ("
+        "select s.line_no, {kept}, s.is_retract, s.extra, {problem} as problem from ("
         "select t.*, {outer} from ("
         "select {raw}.line_no, {inner}, "
         "coalesce({status} = any({retract}::text[]), false) as is_retract, "
-        "case when {raw}.surplus is null then array[{cells}] else array[{cells}] || "
-        "array(select jsonb_array_elements_text({raw}.surplus::jsonb)) end as cells "
-        "from {raw} {joins}) as t) as s"
+        "{extra} as extra "
+        "from {raw} {joins} offset 0) as t offset 0) as s"
     ).format(
+        kept=kept,
         problem=_problem(feed),
         outer=sql.SQL(", ").join(outer),
         inner=sql.SQL(", ").join(inner),
         status=trimmed(c.RECORD_STATUS),
         retract=sql.Literal(list(c.RETRACT_VALUES)),
-        cells=cells,
+        extra=_extra(header, positions),
         raw=raw,
         joins=sql.SQL(" ").join(joins),
     )
 
 
 # A quarantined row keeps its cells under their original headers, for the people who fix it,
-# and its key as delivered: in a snapshot the key is present even when its row is bad.
+# and its key as delivered: in a snapshot the key is present even when its row is bad. Its
+# cells are read back from the raw batch (only bad rows are looked up).
 _QUARANTINE = sql.SQL(
     "insert into ledger.rejected_row (batch_id, feed, line_no, reason, detail, raw, natural_key) "
-    "select %(batch_id)s, %(feed)s, line_no, split_part(problem, '|', 1), "
-    "substr(problem, strpos(problem, '|') + 1), "
+    "select %(batch_id)s, %(feed)s, k.line_no, split_part(k.problem, '|', 1), "
+    "substr(k.problem, strpos(k.problem, '|') + 1), "
     "(select jsonb_object_agg(coalesce((%(header)s::text[])[i], '_surplus_' || i), cells[i]) "
     " from generate_subscripts(cells, 1) as i), "
     "concat_ws('|', {key}) "
-    "from _checked where problem is not null order by line_no"
+    "from checked as k inner join ("
+    "select line_no, case when surplus is null then array[{cells}] else array[{cells}] || "
+    "array(select jsonb_array_elements_text(surplus::jsonb)) end as cells from {raw}"
+    ") as r on r.line_no = k.line_no "
+    "where k.problem is not null order by k.line_no"
+)
+
+# Every good row is a fact: an upsert with its typed values in the columns named for them, or
+# a retraction (no values). Nothing is compared with the store here; what changed is derived
+# when reading as of a date, so the result never depends on the order files were loaded in.
+_FACTS = sql.SQL(
+    "insert into ledger.event (feed, batch_id, delivered_on, line_no, natural_key, op, "
+    "{columns}, extra) "
+    "select %(feed)s, %(batch_id)s, %(delivered_on)s, line_no, concat_ws('|', {key}), "
+    "case when is_retract then 'retract' else 'upsert' end, {values}, extra "
+    "from checked where problem is null"
 )
 
 
-def quarantine(feed: Feed) -> sql.Composed:
-    return _QUARANTINE.format(key=sql.SQL(", ").join(_r(k) for k in feed.key))
-
-
-def append_facts(feed: Feed) -> sql.Composed:
-    """Every good row is a fact: an upsert with its typed values, or a retraction. Nothing is
-    compared with the store here; what changed is derived when reading as of a date, so the
-    result never depends on the order files were loaded in."""
-    key = sql.SQL(", ").join(sql.SQL("{}::text").format(_t(k)) for k in feed.key)
-    pairs = sql.SQL(", ").join(
-        sql.SQL("{}, {}").format(sql.Literal(col.name), _t(col.name)) for col in feed.columns
+def load_rows(feed: Feed, header: list[str], positions: dict[str, int]) -> sql.Composed:
+    """One statement for the whole batch: check every row once (the result stays in memory),
+    quarantine the bad ones and append the good ones as facts. Returns the facts' count."""
+    quarantine = _QUARANTINE.format(
+        key=sql.SQL(", ").join(sql.SQL("k.{}").format(_r(k)) for k in feed.key),
+        cells=raw_columns(len(header)),
+        raw=sql.Identifier(RAW),
+    )
+    facts = _FACTS.format(
+        key=sql.SQL(", ").join(_k(k) for k in feed.key),
+        columns=sql.SQL(", ").join(sql.Identifier(col.name) for col in feed.columns),
+        values=sql.SQL(", ").join(
+            sql.SQL("case when not is_retract then {} end").format(_t(col.name))
+            for col in feed.columns
+        ),
     )
     return sql.SQL(
-        """
-    insert into ledger.event (feed, batch_id, delivered_on, line_no, natural_key, op, data, raw)
-    select %(feed)s, %(batch_id)s, %(delivered_on)s, line_no, concat_ws('|', {key}),
-           case when is_retract then 'retract' else 'upsert' end,
-           case when is_retract then null else jsonb_build_object({pairs}) end,
-           cells
-    from _checked where problem is null
-    """
-    ).format(key=key, pairs=pairs)
+        "with checked as materialized ({checked}), quarantined as ({quarantine}) {facts}"
+    ).format(checked=checked_rows(feed, header, positions), quarantine=quarantine, facts=facts)

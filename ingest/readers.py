@@ -122,7 +122,7 @@ def xlsx_rows(path: Path) -> tuple[list[str], Iterator[Row]]:
         # calamine yields every row from the sheet's first (row 1), blank ones included
         try:
             for index, values in enumerate(rows, start=2):
-                cells = [_cell(v) for v in values]
+                cells = [v if type(v) is str else _cell(v) for v in values]
                 if any(cells):
                     yield index, cells
         finally:

@@ -2,7 +2,7 @@
    delivery date; versions ordered by delivery, never by load order). For a snapshot feed only
    the keys present in the latest snapshot count. The caller keeps op = 'upsert' (a key whose
    latest fact is a retraction is gone). The derivation lives in the event store
-   (ledger.current_events, projledger/db/migrations/004_delivered_facts.sql). #}
+   (ledger.current_events, projledger/db/migrations/009_typed_facts.sql). #}
 {% macro latest_events(feed) -%}
     select
         current_events.event_id,
@@ -11,7 +11,7 @@
         current_events.delivery_rank,
         current_events.natural_key,
         current_events.op,
-        current_events.data
+        current_events.fact
     from ledger.current_events('{{ feed }}', {{ as_of() }}) as current_events
 {%- endmacro %}
 
@@ -25,6 +25,6 @@
         history.delivery_rank,
         history.natural_key,
         history.op,
-        history.data
+        history.fact
     from ledger.snapshot_history('{{ feed }}', {{ as_of() }}) as history
 {%- endmacro %}

@@ -1,17 +1,17 @@
 {# The typed leads columns of an event's data (feeds.md `leads`), as registry_columns does for
    the registry. #}
 {% macro lead_columns(source) -%}
-    {{ source }}.data ->> 'project_name' as project_name,
-    {{ source }}.data ->> 'investor' as investor,
-    {{ source }}.data ->> 'credit_code' as credit_code,
-    {{ source }}.data ->> 'sourcing_unit' as sourcing_unit,
-    {{ source }}.data ->> 'street_code' as street_code,
-    {{ source }}.data ->> 'industry' as industry,
-    ({{ source }}.data ->> 'intended_investment')::numeric as intended_investment,
-    {{ source }}.data ->> 'stage' as stage,
-    ({{ source }}.data ->> 'first_contact_on')::date as first_contact_on,
-    ({{ source }}.data ->> 'signed_on')::date as signed_on,
-    {{ source }}.data ->> 'project_code' as project_code
+    ({{ source }}.fact).project_name as project_name,
+    ({{ source }}.fact).investor as investor,
+    ({{ source }}.fact).credit_code as credit_code,
+    ({{ source }}.fact).sourcing_unit as sourcing_unit,
+    ({{ source }}.fact).street_code as street_code,
+    ({{ source }}.fact).industry as industry,
+    ({{ source }}.fact).intended_investment as intended_investment,
+    ({{ source }}.fact).stage as stage,
+    ({{ source }}.fact).first_contact_on as first_contact_on,
+    ({{ source }}.fact).signed_on as signed_on,
+    ({{ source }}.fact).project_code as project_code
 {%- endmacro %}
 
 {# A carrier name as compared by the rules: full-width characters folded to their ASCII forms

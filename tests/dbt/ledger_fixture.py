@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg2 import sql
 
 from ingest.feeds.contracts import FEEDS
 from projledger.db import connect
@@ -438,6 +439,22 @@ BATCHES: list[Batch] = [
 ]
 
 
+def insert_event(cur, feed, batch_id, delivered, line_no, key, op, data: dict | None) -> None:
+    """One event; its values go to the typed columns named for them, typed by the store."""
+    names = list(data or {})
+    cur.execute(
+        sql.SQL(
+            "insert into ledger.event (feed, batch_id, delivered_on, line_no, natural_key, "
+            "op{columns}) select %s, %s, %s, %s, %s, %s{values} "
+            "from jsonb_populate_record(null::ledger.event, %s::jsonb) as v"
+        ).format(
+            columns=sql.SQL("").join(sql.SQL(", {}").format(sql.Identifier(n)) for n in names),
+            values=sql.SQL("").join(sql.SQL(", v.{}").format(sql.Identifier(n)) for n in names),
+        ),
+        (feed, batch_id, delivered, line_no, key, op, json.dumps(data or {}, ensure_ascii=False)),
+    )
+
+
 def load(conn: Any) -> None:
     """Insert the batches, events and quarantined rows (one transaction)."""
     load_batches(conn, BATCHES)
@@ -469,22 +486,7 @@ def load_batches(conn: Any, batches: list[Batch], first_seq: int = 0) -> None:
             )
             batch_id = cur.fetchone()[0]
             for line_no, (key, op, data) in enumerate(rows, start=2):
-                cur.execute(
-                    """insert into ledger.event (feed, batch_id, delivered_on, line_no, natural_key,
-                           op, row_hash, data, raw)
-                       values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                    (
-                        feed,
-                        batch_id,
-                        delivered,
-                        line_no,
-                        key,
-                        op,
-                        None,
-                        json.dumps(data, ensure_ascii=False) if data else None,
-                        [None if v is None else str(v) for v in data.values()] if data else None,
-                    ),
-                )
+                insert_event(cur, feed, batch_id, delivered, line_no, key, op, data)
             for line_no, why, detail, raw in rejected:
                 cur.execute(
                     """insert into ledger.rejected_row
@@ -521,21 +523,7 @@ def write_batches(conn: Any, batches: list[tuple[str, str, str, list[tuple]]]) -
             )
             batch_id = cur.fetchone()[0]
             for line_no, (key, op, data) in enumerate(events, start=2):
-                payload = json.dumps(data, ensure_ascii=False) if data else None
-                cur.execute(
-                    """insert into ledger.event (feed, batch_id, delivered_on, line_no,
-                           natural_key, op, data)
-                       values (%s, %s, %s, %s, %s, %s, %s)""",
-                    (
-                        feed,
-                        batch_id,
-                        delivered,
-                        line_no,
-                        key,
-                        op,
-                        payload,
-                    ),
-                )
+                insert_event(cur, feed, batch_id, delivered, line_no, key, op, data)
     conn.commit()
 
 

@@ -213,7 +213,8 @@ def test_generated_corrections_retractions_and_leavers_are_changes(night):
     def history(feed: str, key: str) -> list[dict]:
         return rows(
             settings,
-            "select op, data, delivered_on from ledger.changes(%s, date '2999-12-31') "
+            "select op, ledger.fact_values(fact) as data, delivered_on "
+            "from ledger.changes(%s, date '2999-12-31') "
             "where natural_key = %s order by delivery_rank",
             feed,
             key,

@@ -38,7 +38,7 @@ def state(conn, feed: str) -> list[dict]:
     """The live rows of a feed as of AS_OF, as the store derives them (a snapshot feed: the
     latest snapshot; a retraction ends a key)."""
     with conn.cursor() as cur:
-        cur.execute("select op, data from ledger.current_events(%s, %s)", (feed, AS_OF))
+        cur.execute("select op, ledger.fact_values(fact) from ledger.current_events(%s, %s)", (feed, AS_OF))
         return [data for op, data in cur.fetchall() if op == "upsert"]
 
 

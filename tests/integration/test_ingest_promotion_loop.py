@@ -141,7 +141,7 @@ def test_good_rows_of_every_new_feed_load(conn, tmp_path):
         ("leads", "ZS2026-0001"),
         ("leads", "ZS2026-0003"),
     ]
-    [(data,)] = q(conn, "select data from ledger.event where natural_key = 'ZS2026-0001'")
+    [(data,)] = q(conn, "select ledger.fact_values(e) from ledger.event as e where natural_key = 'ZS2026-0001'")
     assert data["signed_on"] == "2026-06-30" and float(data["intended_investment"]) == 25000
 
 
@@ -264,7 +264,7 @@ def _lead_history(conn, key: str) -> list[tuple]:
     """A lead's states as derived from the snapshots delivered by the end of 2026."""
     return q(
         conn,
-        "select op, delivered_on::text, data->>'stage' "
+        "select op, delivered_on::text, (fact).stage "
         "from ledger.snapshot_history('leads', date '2026-12-31') "
         "where natural_key = %s order by delivery_rank",
         key,
@@ -312,6 +312,6 @@ def test_carriers_are_not_a_snapshot_of_keys_and_keep_aliases_raw(conn, tmp_path
     assert [r.events_added for r in results] == [2, 1]
     assert q(conn, "select count(*) from ledger.event where op <> 'upsert'") == [(0,)]
     [(aliases,)] = q(
-        conn, "select data->>'aliases' from ledger.event where natural_key like '崇川科创大厦|%%'"
+        conn, "select aliases from ledger.event where natural_key like '崇川科创大厦|%%'"
     )
     assert aliases == "科创大厦；崇川科创楼 ;"

@@ -7,14 +7,14 @@ source as (
 
 renamed as (
     select
-        source.data ->> 'project_code' as project_code,
-        source.data ->> 'project_name' as project_name,
-        source.data ->> 'credit_code' as credit_code,
-        source.data ->> 'item' as item,
-        (source.data ->> 'accepted_on')::date as accepted_on,
-        (source.data ->> 'decided_on')::date as decided_on,
-        source.data ->> 'result' as result,
-        (source.data ->> 'total_investment')::numeric as total_investment,
+        (source.fact).project_code as project_code,
+        (source.fact).project_name as project_name,
+        (source.fact).credit_code as credit_code,
+        (source.fact).item as item,
+        (source.fact).accepted_on as accepted_on,
+        (source.fact).decided_on as decided_on,
+        (source.fact).result as result,
+        (source.fact).total_investment as total_investment,
         source.natural_key,
         source.event_id,
         source.batch_id,

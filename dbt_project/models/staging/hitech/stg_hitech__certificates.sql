@@ -8,11 +8,11 @@ source as (
 
 renamed as (
     select
-        source.data ->> 'credit_code' as credit_code,
-        source.data ->> 'enterprise_name' as enterprise_name,
-        source.data ->> 'certificate_no' as certificate_no,
-        (source.data ->> 'certified_on')::date as certified_on,
-        (source.data ->> 'valid_until')::date as valid_until,
+        (source.fact).credit_code as credit_code,
+        (source.fact).enterprise_name as enterprise_name,
+        (source.fact).certificate_no as certificate_no,
+        (source.fact).certified_on as certified_on,
+        (source.fact).valid_until as valid_until,
         source.natural_key,
         source.event_id,
         source.batch_id,

@@ -17,7 +17,7 @@ latest as (
 last_values as (
     select distinct on (source.natural_key)
         source.natural_key,
-        source.data
+        source.fact
     from source
     where source.op = 'upsert'
     order by source.natural_key asc, source.delivery_rank desc

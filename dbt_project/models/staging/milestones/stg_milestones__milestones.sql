@@ -7,12 +7,12 @@ source as (
 
 renamed as (
     select
-        source.data ->> 'project_code' as project_code,
-        source.data ->> 'node' as node,
-        (source.data ->> 'planned_date')::date as planned_date,
-        (source.data ->> 'actual_date')::date as actual_date,
-        (source.data ->> 'reported_on')::date as reported_on,
-        source.data ->> 'note' as note,
+        (source.fact).project_code as project_code,
+        (source.fact).node as node,
+        (source.fact).planned_date as planned_date,
+        (source.fact).actual_date as actual_date,
+        (source.fact).reported_on as reported_on,
+        (source.fact).note as note,
         source.natural_key,
         source.event_id,
         source.batch_id,

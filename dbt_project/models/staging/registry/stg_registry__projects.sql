@@ -8,7 +8,7 @@ source as (
 
 renamed as (
     select
-        source.data ->> 'project_code' as project_code,
+        (source.fact).project_code as project_code,
         {{ registry_columns('source') }},
         source.natural_key,
         source.event_id,

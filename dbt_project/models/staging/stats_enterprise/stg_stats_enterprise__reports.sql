@@ -7,11 +7,11 @@ source as (
 
 renamed as (
     select
-        source.data ->> 'credit_code' as credit_code,
-        (source.data ->> 'period')::date as period,
-        (source.data ->> 'output_value')::numeric as output_value,
-        (source.data ->> 'revenue')::numeric as revenue,
-        source.data ->> 'above_scale' as above_scale,
+        (source.fact).credit_code as credit_code,
+        (source.fact).period as period,
+        (source.fact).output_value as output_value,
+        (source.fact).revenue as revenue,
+        (source.fact).above_scale as above_scale,
         source.natural_key,
         source.event_id,
         source.batch_id,

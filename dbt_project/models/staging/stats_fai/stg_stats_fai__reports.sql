@@ -7,10 +7,10 @@ source as (
 
 renamed as (
     select
-        source.data ->> 'project_code' as project_code,
-        (source.data ->> 'period')::date as period,
-        (source.data ->> 'month_investment')::numeric as month_investment,
-        (source.data ->> 'cumulative_investment')::numeric as cumulative_investment,
+        (source.fact).project_code as project_code,
+        (source.fact).period as period,
+        (source.fact).month_investment as month_investment,
+        (source.fact).cumulative_investment as cumulative_investment,
         source.natural_key,
         source.event_id,
         source.batch_id,

@@ -7,9 +7,9 @@ source as (
 
 renamed as (
     select
-        (source.data ->> 'period')::date as period,
-        (source.data ->> 'gdp')::numeric as gdp,
-        (source.data ->> 'fixed_asset_investment')::numeric as fixed_asset_investment,
+        (source.fact).period as period,
+        (source.fact).gdp as gdp,
+        (source.fact).fixed_asset_investment as fixed_asset_investment,
         source.natural_key,
         source.event_id,
         source.batch_id,

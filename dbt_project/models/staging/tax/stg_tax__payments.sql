@@ -9,14 +9,14 @@ source as (
 
 renamed as (
     select
-        source.data ->> 'credit_code' as credit_code,
-        source.data ->> 'taxpayer_name' as taxpayer_name,
-        (source.data ->> 'period')::date as period,
-        source.data ->> 'tax_type' as tax_type,
-        (source.data ->> 'amount_yuan')::numeric as amount_yuan,
-        (source.data ->> 'paid_on')::date as paid_on,
-        source.data ->> 'street_code' as street_code,
-        source.data ->> 'carrier' as carrier,
+        (source.fact).credit_code as credit_code,
+        (source.fact).taxpayer_name as taxpayer_name,
+        (source.fact).period as period,
+        (source.fact).tax_type as tax_type,
+        (source.fact).amount_yuan as amount_yuan,
+        (source.fact).paid_on as paid_on,
+        (source.fact).street_code as street_code,
+        (source.fact).carrier as carrier,
         source.natural_key,
         source.event_id,
         source.batch_id,
