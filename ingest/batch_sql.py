@@ -237,7 +237,9 @@ def _extra(header: list[str], positions: dict[str, int]) -> sql.Composable:
     ).format(n=sql.Literal(len(header)), raw=raw)
     unknown = [i for i in range(len(header)) if i not in known]
     if not unknown:
-        return sql.SQL("case when {raw}.surplus is not null then {s} end").format(raw=raw, s=surplus)
+        return sql.SQL("case when {} is not null then {} end").format(
+            sql.SQL("{}.surplus").format(raw), surplus
+        )
     pairs = sql.SQL(", ").join(
         sql.SQL("{}, {}.{}").format(
             sql.Literal(header[i] or f"column_{i + 1}"), raw, sql.Identifier(f"c{i}")
@@ -288,6 +290,7 @@ def checked_rows(feed: Feed, header: list[str], positions: dict[str, int]) -> sq
                 )
         else:
             outer.append(sql.SQL("{} as {}").format(_outer_typed(col, positions), _t(col.name)))
+
     def key_text(name: str) -> sql.Composable:
         col = feed.column(name)
         if col.kind in (c.DATE, c.PERIOD) and name in positions:

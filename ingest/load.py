@@ -359,10 +359,11 @@ class _RowStream:
         for line_no, values in rows:
             if len(values) == ncols:
                 batch.append([line_no, *values, None])
-            else:
-                # Cells beyond the header are kept with the row, never dropped silently.
-                surplus = json.dumps(values[ncols:], ensure_ascii=False) if len(values) > ncols else None
-                batch.append([line_no, *(values + padding)[:ncols], surplus])
+            elif len(values) < ncols:
+                batch.append([line_no, *(values + padding)[:ncols], None])
+            else:  # cells beyond the header are kept with the row, never dropped silently
+                surplus = json.dumps(values[ncols:], ensure_ascii=False)
+                batch.append([line_no, *values[:ncols], surplus])
             if len(batch) == cls._ROWS_PER_CHUNK:
                 writer.writerows(batch)
                 batch.clear()

@@ -22,11 +22,26 @@ MUTED = "#8c9bab"
 BLUE = "#2f5d8a"
 
 
-def cjk_family() -> str:
+def _installed_cjk() -> str | None:
     installed = {f.name for f in font_manager.fontManager.ttflist}
-    for family in CJK_FAMILIES:
-        if family in installed:
-            return family
+    return next((family for family in CJK_FAMILIES if family in installed), None)
+
+
+def cjk_family() -> str:
+    family = _installed_cjk()
+    if family is None:
+        # matplotlib caches the system's fonts on first use; fonts installed since are missing
+        # from that list until they are added.
+        known = {f.fname for f in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # a font matplotlib cannot read
+                    continue
+        family = _installed_cjk()
+    if family is not None:
+        return family
     raise RuntimeError(
         "no CJK font for the bulletin's charts: install Debian's fonts-noto-cjk "
         "(apt-get install -y fonts-noto-cjk)"

@@ -1,30 +1,64 @@
+{# Readers of the event store's derivations (projledger/db/migrations/009_typed_facts.sql and
+   010_incremental_reads.sql): each row a fact of one key with its delivery, the values typed
+   in `fact` (a row of ledger.event). #}
+{% macro _facts_of(alias) -%}
+    select
+        {{ alias }}.event_id,
+        {{ alias }}.batch_id,
+        {{ alias }}.delivered_on,
+        {{ alias }}.delivery_rank,
+        {{ alias }}.natural_key,
+        {{ alias }}.op,
+        {{ alias }}.fact
+{%- endmacro %}
+
 {# The current fact of every key of one feed as known at the run's as_of (knowledge time is the
    delivery date; versions ordered by delivery, never by load order). For a snapshot feed only
    the keys present in the latest snapshot count. The caller keeps op = 'upsert' (a key whose
-   latest fact is a retraction is gone). The derivation lives in the event store
-   (ledger.current_events, projledger/db/migrations/009_typed_facts.sql). #}
+   latest fact is a retraction is gone). #}
 {% macro latest_events(feed) -%}
-    select
-        current_events.event_id,
-        current_events.batch_id,
-        current_events.delivered_on,
-        current_events.delivery_rank,
-        current_events.natural_key,
-        current_events.op,
-        current_events.fact
+    {{ _facts_of('current_events') }}
     from ledger.current_events('{{ feed }}', {{ as_of() }}) as current_events
 {%- endmacro %}
 
 {# The history of a snapshot feed as known at as_of: per key, one row per delivery where its
    state changed (upsert with values, retract, leave). #}
 {% macro snapshot_history(feed) -%}
-    select
-        history.event_id,
-        history.batch_id,
-        history.delivered_on,
-        history.delivery_rank,
-        history.natural_key,
-        history.op,
-        history.fact
+    {{ _facts_of('history') }}
     from ledger.snapshot_history('{{ feed }}', {{ as_of() }}) as history
+{%- endmacro %}
+
+{# For an incremental model keeping a non-snapshot feed's current state (the columns
+   built_as_of and built_through_batch record what it has read): the current fact of every key
+   touched by a batch known since, as of the run's as_of; all keys when the model is empty. #}
+{% macro latest_events_since(feed, state) -%}
+    {{ _facts_of('current_events') }}
+    from
+        (
+            select
+                coalesce(max(kept.built_as_of), '-infinity'::date) as built_as_of,
+                coalesce(max(kept.built_through_batch), 0) as built_through_batch
+            from {{ state }} as kept
+        ) as read_before
+    cross join lateral ledger.current_events_since(
+        '{{ feed }}', {{ as_of() }}, read_before.built_as_of, read_before.built_through_batch
+    ) as current_events
+{%- endmacro %}
+
+{# What an incremental reader of a feed records of its read: the run's as_of and the feed's
+   last batch. A feed's batches commit one at a time under its lock, in batch_id order, so a
+   batch not yet committed will come after this one. #}
+{% macro read_through(feed) -%}
+    {{ as_of() }} as built_as_of,
+    (
+        select max(read_batches.batch_id) from ledger.batch as read_batches
+        where read_batches.feed = '{{ feed }}'
+    ) as built_through_batch
+{%- endmacro %}
+
+{# Pre-hook of an incremental reader: a build for an earlier as_of than the state it keeps
+   starts from nothing (the state cannot be rolled back). #}
+{% macro forget_if_replayed() -%}
+    delete from {{ this }}
+    where (select max(kept.built_as_of) from {{ this }} as kept) > {{ as_of() }}
 {%- endmacro %}

@@ -500,11 +500,14 @@ def load_batches(conn: Any, batches: list[Batch], first_seq: int = 0) -> None:
 AS_OF = date(2026, 11, 24)
 
 
-def write_batches(conn: Any, batches: list[tuple[str, str, str, list[tuple]]]) -> None:
+def write_batches(
+    conn: Any, batches: list[tuple[str, str, str, list[tuple]]], first_seq: int = 0
+) -> None:
     """Insert batches given as (feed, delivered_on, status, events), events as
-    (natural_key, op, data): the short form the rule tests write their ledgers in."""
+    (natural_key, op, data): the short form the rule tests write their ledgers in. A later
+    call passes a first_seq past the earlier ones' (file names and contents stay distinct)."""
     with conn.cursor() as cur:
-        for seq, (feed, delivered, status, events) in enumerate(batches):
+        for seq, (feed, delivered, status, events) in enumerate(batches, start=first_seq):
             cur.execute(
                 """insert into ledger.batch (feed, file_name, sha256, delivered_on, status,
                        rows_total, rows_loaded, events_added, snapshot)

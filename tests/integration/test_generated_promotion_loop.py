@@ -12,6 +12,7 @@ from datetime import date
 import psycopg2
 import pytest
 
+from ingest.feeds.contracts import FEEDS
 from ingest.load import ingest_inbox
 from projledger import reference
 from projledger.db.migrate import migrate
@@ -38,8 +39,12 @@ def state(conn, feed: str) -> list[dict]:
     """The live rows of a feed as of AS_OF, as the store derives them (a snapshot feed: the
     latest snapshot; a retraction ends a key)."""
     with conn.cursor() as cur:
-        cur.execute("select op, ledger.fact_values(fact) from ledger.current_events(%s, %s)", (feed, AS_OF))
-        return [data for op, data in cur.fetchall() if op == "upsert"]
+        cur.execute(
+            "select op, ledger.fact_values(fact) from ledger.current_events(%s, %s)",
+            (feed, AS_OF),
+        )
+        columns = [c.name for c in FEEDS[feed].columns]  # a blank value is a null, not absent
+        return [{c: data.get(c) for c in columns} for op, data in cur.fetchall() if op == "upsert"]
 
 
 def _d(text: str | None) -> date | None:

@@ -141,7 +141,10 @@ def test_good_rows_of_every_new_feed_load(conn, tmp_path):
         ("leads", "ZS2026-0001"),
         ("leads", "ZS2026-0003"),
     ]
-    [(data,)] = q(conn, "select ledger.fact_values(e) from ledger.event as e where natural_key = 'ZS2026-0001'")
+    [(data,)] = q(
+        conn,
+        "select ledger.fact_values(e) from ledger.event as e where natural_key = 'ZS2026-0001'",
+    )
     assert data["signed_on"] == "2026-06-30" and float(data["intended_investment"]) == 25000
 
 

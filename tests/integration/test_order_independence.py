@@ -124,13 +124,13 @@ AS_OF_DATES = (date(2026, 10, 5), date(2026, 10, 12), date(2026, 10, 26))
 
 # What the store says as of a date, with load-order numbers replaced by what they name.
 STORE_STATE = """
-select 'current', f.feed, e.natural_key || ' ' || e.op || ' ' || coalesce(ledger.fact_values(e.fact)::text, '')
-       || ' ' || e.delivered_on
+select 'current', f.feed, e.natural_key || ' ' || e.op || ' '
+       || coalesce(ledger.fact_values(e.fact)::text, '') || ' ' || e.delivered_on
 from unnest(array['registry', 'tax']) as f (feed),
      ledger.current_events(f.feed, %(as_of)s) as e
 union all
-select 'changes', f.feed, c.natural_key || ' ' || c.op || ' ' || coalesce(ledger.fact_values(c.fact)::text, '')
-       || ' ' || c.delivered_on
+select 'changes', f.feed, c.natural_key || ' ' || c.op || ' '
+       || coalesce(ledger.fact_values(c.fact)::text, '') || ' ' || c.delivered_on
 from unnest(array['registry', 'tax']) as f (feed), ledger.changes(f.feed, %(as_of)s) as c
 union all
 select 'batch', b.feed, concat_ws(' ', b.file_name, j.status, j.reason,

@@ -70,13 +70,15 @@ project_counts as (
     group by project_links.carrier_name, project_links.period
 ),
 
--- Folding is per row: only the tax rows some quarter's window can reach are folded.
-tax_names as (
+-- Folding is per row: only the tax rows some quarter's window can reach are folded, and they
+-- are summed per enterprise and month first, so that each quarter's window joins months, not
+-- rows.
+tax_months as (
     select
         {{ fold_name('payments.carrier') }} as folded_name,
         payments.credit_code,
         payments.period,
-        payments.amount_yuan
+        sum(payments.amount_yuan) as amount_yuan
     from payments
     where
         payments.carrier is not null
@@ -84,26 +86,38 @@ tax_names as (
         >= (select min(quarters.tax_last_month) from quarters)
         - interval '1 month' * ({{ var('ttm_months') }} - 1)
         and payments.period <= (select max(quarters.tax_last_month) from quarters)
+    group by {{ fold_name('payments.carrier') }}, payments.credit_code, payments.period
 ),
 
-tax_totals as (
+-- per quarter, each enterprise once (a hash per enterprise rather than a sort of every month)
+tax_payers as (
     select
         quarters.carrier_name,
         quarters.period,
-        count(distinct tax_names.credit_code) as taxpayers,
-        sum(tax_names.amount_yuan) as tax_ttm_yuan
+        tax_months.credit_code,
+        sum(tax_months.amount_yuan) as tax_ttm_yuan
     from quarters
     inner join names
         on
             quarters.carrier_name = names.carrier_name
             and quarters.period = names.period
-    inner join tax_names
+    inner join tax_months
         on
-            names.folded_name = tax_names.folded_name
-            and tax_names.period
+            names.folded_name = tax_months.folded_name
+            and tax_months.period
             between (quarters.tax_last_month - interval '1 month' * ({{ var('ttm_months') }} - 1))
             and quarters.tax_last_month
-    group by quarters.carrier_name, quarters.period
+    group by quarters.carrier_name, quarters.period, tax_months.credit_code
+),
+
+tax_totals as (
+    select
+        tax_payers.carrier_name,
+        tax_payers.period,
+        count(*) as taxpayers,
+        sum(tax_payers.tax_ttm_yuan) as tax_ttm_yuan
+    from tax_payers
+    group by tax_payers.carrier_name, tax_payers.period
 ),
 
 final as (

@@ -1,6 +1,8 @@
+{{ config(materialized='table', post_hook='analyze {{ this }}') }}
 {# Current version of each carriers key (carrier_name, period) as known at as_of (retracted keys
    dropped). Aliases arrive as the delivered text: a text[] of trimmed, non-blank names, split
-   on ';' and '；'. #}
+   on ';' and '；'. A table, not a view: the planner cannot see through the derivation (it
+   guesses one row), and kpi_carrier joins these few hundred rows with millions of tax rows. #}
 with
 
 source as (
