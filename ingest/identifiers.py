@@ -1,8 +1,8 @@
 """Identifier checks of feeds.md: project codes and credit codes (GB 32100-2015).
 
-The bulk check of a whole file runs in SQL built from the same constants
-(ingest/batch_sql.py); this module is the reference implementation, used by the generator and
-compared with the SQL one in tests.
+The bulk checks of a whole file are built from the same constants (ingest/checks.py: polars
+for project codes, SQL for credit codes, once per distinct value); this module is the
+reference implementation, used by the generator and compared with the bulk ones in tests.
 """
 
 from __future__ import annotations

@@ -7,22 +7,23 @@ skipped; the same content under another name is recorded once as a duplicate.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
-import json
 import logging
-from collections.abc import Iterator
+import queue
+import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 from psycopg2.extras import Json
 
-from ingest import batch_sql, readers
+from ingest import checks, frames, headers, readers
 from ingest.feeds.contracts import FEED_NAMES, FEEDS, Feed
 from ingest.inbox import Delivery, UnsafePath, discover, pinned
 from projledger.db.locks import feed_lock
@@ -225,8 +226,8 @@ def _record(conn, delivery: Delivery, sha: str, status: str, **fields) -> BatchR
 
 
 def _check_header(feed: Feed, header: list[str]) -> dict[str, int]:
-    positions = batch_sql.map_header(feed, header)
-    missing = batch_sql.missing_headers(feed, positions)
+    positions = headers.map_header(feed, header)
+    missing = headers.missing_headers(feed, positions)
     if missing:
         raise readers.FileRejected(
             "missing_header", "required headers missing: " + ", ".join(missing)
@@ -236,32 +237,27 @@ def _check_header(feed: Feed, header: list[str]) -> dict[str, int]:
 
 def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
     feed = FEEDS[delivery.feed]
-    with conn.cursor() as cur:
-        cur.execute("set local work_mem = '256MB'")  # sorts of a big batch stay in memory
+    with conn.cursor() as cur, tempfile.TemporaryDirectory(prefix="projledger-") as spill:
         cur.execute("select nextval(pg_get_serial_sequence('ledger.batch', 'batch_id'))")
         batch_id = cur.fetchone()[0]
         if delivery.fmt == "csv":
-            header, encoding = _copy_csv(cur, feed, delivery.path)
+            attempts = frames.csv_attempts(delivery.path, Path(spill))
         else:
-            reader = readers.xlsx_rows if delivery.fmt == "xlsx" else readers.jsonl_rows
-            header, rows = reader(delivery.path)
-            _check_header(feed, header)
-            cur.execute(batch_sql.create_raw(len(header)))
-            _copy_rows(cur, len(header), rows)
-            encoding = "utf-8" if delivery.fmt == "jsonl" else None
-        positions = _check_header(feed, header)
-        params = {
-            "batch_id": batch_id,
-            "feed": feed.name,
-            "delivered_on": delivery.delivered_on,
-            "header": [h or f"column_{i + 1}" for i, h in enumerate(header)],
-        }
-        for statement in batch_sql.lookups(feed, positions):
-            cur.execute(statement)
-        cur.execute("select count(*) from _raw")
-        rows_total = cur.fetchone()[0]
-        cur.execute(batch_sql.load_rows(feed, header, positions), params)
-        events = cur.rowcount
+            attempts = iter([frames.other_cells(delivery.path, delivery.fmt, Path(spill))])
+        for cells in attempts:
+            positions = _check_header(feed, cells.header)
+            cur.execute("savepoint body")
+            try:
+                written = _write(cur, feed, delivery, batch_id, cells, positions)
+            except pl.exceptions.ComputeError as refused:  # the next way of reading the file
+                log.info("%s: %s; reading it another way", delivery.file_name, refused)
+                cur.execute("rollback to savepoint body")
+                continue
+            cur.execute("release savepoint body")
+            break
+        else:
+            raise readers.FileRejected("unparseable", "the file could not be read as CSV")
+        rows_total, events = written
         rows_rejected = rows_total - events
         cur.execute(
             "insert into ledger.batch (batch_id, feed, file_name, sha256, delivered_on, "
@@ -275,9 +271,9 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
                 sha,
                 delivery.delivered_on,
                 delivery.seq,
-                encoding,
+                cells.encoding,
                 delivery.fmt,
-                Json(header),
+                Json(cells.header),
                 rows_total,
                 rows_total - rows_rejected,
                 rows_rejected,
@@ -304,91 +300,115 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
     )
 
 
-def _copy_csv(cur, feed: Feed, path: Path) -> tuple[list[str], str]:
-    """COPY the file's bytes straight into _raw; fall back to Python's csv module for files
-    COPY refuses (ragged rows), and from UTF-8 to GB18030 when the sniff guessed wrong."""
-    layout = readers.csv_layout(path)
-    _check_header(feed, layout.header)
-    ncols = len(layout.header)
-    cur.execute(batch_sql.create_raw(ncols))
-    copy = cur.mogrify(
-        "copy _raw ({}) from stdin with (format csv, encoding %s)".format(
-            ", ".join(f"c{i}" for i in range(ncols))
-        ),
-        (layout.pg_encoding,),
-    ).decode()
-    for attempt in (layout, None):
-        if attempt is None:  # second try: the other encoding
-            other = "gb18030" if layout.codec == "utf-8" else "utf-8"
-            try:
-                attempt = readers.csv_layout(path, codec=other)
-            except readers.FileRejected:
-                break
-            copy = copy.replace(layout.pg_encoding, attempt.pg_encoding)
-        cur.execute("savepoint raw_copy")
+def _write(cur, feed: Feed, delivery: Delivery, batch_id: int, cells, positions) -> tuple[int, int]:
+    """Check every row and append the good ones as facts with one COPY, streamed while the
+    next rows are checked; then quarantine the bad ones. Returns (rows, facts)."""
+    trimmed = checks.trimmed_frame(feed, positions, cells.frame)
+    found = checks.lookups(cur, feed, positions, trimmed)
+    checked = checks.checked_frame(feed, cells.header, positions, trimmed, found)
+    # Every good row is a fact: an upsert with its typed values in the columns named for
+    # them, or a retraction (no values). Nothing is compared with the store here; what
+    # changed is derived when reading as of a date, so the result never depends on the order
+    # files were loaded in.
+    columns = ["feed", "batch_id", "delivered_on", "line_no", "natural_key", "op"]
+    columns += [col.name for col in feed.columns] + ["extra"]
+    facts = [
+        pl.lit(feed.name).alias("feed"),
+        pl.lit(batch_id).alias("batch_id"),
+        pl.lit(delivery.delivered_on.isoformat()).alias("delivered_on"),
+        "line_no",
+        "natural_key",
+        pl.when(pl.col("is_retract"))
+        .then(pl.lit("retract"))
+        .otherwise(pl.lit("upsert"))
+        .alias("op"),
+        *[col.name for col in feed.columns],
+        "extra",
+    ]
+    stream = _FactStream(feed, checked, facts, cells.header)
+    try:
+        cur.copy_expert(
+            f"copy ledger.event ({', '.join(columns)}) from stdin with (format csv)",
+            stream,
+            size=_COPY_BUFFER,
+        )
+    except psycopg2.errors.QueryCanceled:
+        if stream.failure is not None:  # psycopg2 reports a failed read() as a cancel
+            raise stream.failure from None
+        raise
+    finally:
+        stream.close()
+    if stream.bad:
+        bad = pl.concat(stream.bad).sort("line_no")
+        cur.copy_expert(
+            "copy ledger.rejected_row (batch_id, feed, line_no, reason, detail, raw, natural_key) "
+            "from stdin with (format csv)",
+            io.BytesIO(
+                bad.select(
+                    pl.lit(batch_id).alias("batch_id"), pl.lit(feed.name).alias("feed"), pl.all()
+                )
+                .write_csv(include_header=False)
+                .encode()
+            ),
+            size=_COPY_BUFFER,
+        )
+    return stream.rows, stream.facts
+
+
+class _FactStream:
+    """The good rows of a checked frame as COPY CSV, a chunk at a time; a thread checks the
+    next chunk while PostgreSQL writes this one (polars works outside the GIL). Bad rows are
+    kept aside for the quarantine."""
+
+    _ROWS_PER_CHUNK = 100_000
+
+    def __init__(self, feed: Feed, checked: pl.LazyFrame, facts: list, header: list[str]):
+        self._feed = feed
+        self.rows = 0
+        self.facts = 0
+        self.bad: list[pl.DataFrame] = []
+        self.failure: BaseException | None = None
+        self._chunks: queue.Queue = queue.Queue(maxsize=2)
+        self._closed = threading.Event()
+        self._thread = threading.Thread(
+            target=self._produce, args=(checked, facts, header), daemon=True
+        )
+        self._thread.start()
+
+    def _produce(self, checked: pl.LazyFrame, facts: list, header: list[str]) -> None:
         try:
-            with open(path, "rb") as fh:
-                fh.seek(attempt.data_offset)
-                cur.copy_expert(copy, fh, size=_COPY_BUFFER)
-            cur.execute("release savepoint raw_copy")
-            return attempt.header, attempt.codec
-        except psycopg2.errors.BadCopyFileFormat:
-            cur.execute("rollback to savepoint raw_copy")
-            _copy_rows(cur, ncols, readers.csv_rows(path, attempt))
-            return attempt.header, attempt.codec
-        except (psycopg2.errors.CharacterNotInRepertoire, psycopg2.errors.UntranslatableCharacter):
-            cur.execute("rollback to savepoint raw_copy")
-    raise readers.FileRejected("undecodable", "the file is neither valid UTF-8 nor GB18030/GBK")
+            for chunk in checked.collect_batches(chunk_size=self._ROWS_PER_CHUNK):
+                self.rows += chunk.height
+                problem = pl.col("problem").is_not_null()
+                bad = chunk.filter(problem)
+                if bad.height:
+                    self.bad.append(checks.quarantined(self._feed, header, bad))
+                good = chunk.filter(~problem)
+                self.facts += good.height
+                if good.height and not self._put(
+                    good.select(facts).write_csv(include_header=False).encode()
+                ):
+                    return
+            self._put(b"")
+        except BaseException as exc:  # raised again in the reading thread
+            self._put(exc)
 
-
-class _RowStream:
-    """Rows as COPY CSV, encoded a few thousand rows at a time by the C csv writer, so memory
-    stays flat with file size and no cell passes through Python string escaping."""
-
-    _ROWS_PER_CHUNK = 5000
-
-    def __init__(self, ncols: int, rows: Iterator[readers.Row]):
-        self._chunks = self._encode(ncols, rows)
-
-    @classmethod
-    def _encode(cls, ncols: int, rows: Iterator[readers.Row]) -> Iterator[bytes]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        padding = [""] * ncols
-        batch = []
-        for line_no, values in rows:
-            if len(values) == ncols:
-                batch.append([line_no, *values, None])
-            elif len(values) < ncols:
-                batch.append([line_no, *(values + padding)[:ncols], None])
-            else:  # cells beyond the header are kept with the row, never dropped silently
-                surplus = json.dumps(values[ncols:], ensure_ascii=False)
-                batch.append([line_no, *values[:ncols], surplus])
-            if len(batch) == cls._ROWS_PER_CHUNK:
-                writer.writerows(batch)
-                batch.clear()
-                yield cls._drain(buffer)
-        writer.writerows(batch)
-        yield cls._drain(buffer)
-
-    @staticmethod
-    def _drain(buffer: io.StringIO) -> bytes:
-        data = buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
-        return data
+    def _put(self, item) -> bool:
+        while not self._closed.is_set():
+            try:
+                self._chunks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def read(self, size: int = -1) -> bytes:  # psycopg2 sends whatever one call returns
-        return next(self._chunks, b"")
+        item = self._chunks.get()
+        if isinstance(item, BaseException):
+            self.failure = item
+            raise item
+        return item
 
-
-def _copy_rows(cur, ncols: int, rows: Iterator[readers.Row]) -> None:
-    # In CSV an unquoted empty field is null: right for an absent surplus; the cells are
-    # forced not null, so an empty cell stays an empty string as in a CSV delivery.
-    cells = [f"c{i}" for i in range(ncols)]
-    columns = ", ".join(["line_no", *cells, "surplus"])
-    cur.copy_expert(
-        f"copy _raw ({columns}) from stdin with (format csv, force_not_null ({', '.join(cells)}))",
-        _RowStream(ncols, rows),
-        size=_COPY_BUFFER,
-    )
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join()

@@ -21,7 +21,7 @@ NUMBER = "number"
 CHOICE = "choice"
 
 # Identifier formats of feeds.md, written once: the Python reference checks
-# (ingest/identifiers.py), the set-based SQL checks of a batch (ingest/batch_sql.py) and the
+# (ingest/identifiers.py), the bulk checks of a batch (ingest/checks.py) and the
 # quality suites are all built from these. GB 32100-2015's alphabet has no I, O, S, V, Z.
 PROJECT_CODE_PATTERN = r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$"
 CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.batch_sql import map_header
 from ingest.feeds.contracts import FEED_NAMES, FEEDS, LEAD_ID_PATTERN
+from ingest.headers import map_header
 from ingest.identifiers import credit_code_ok, project_code_ok
 from ingest.readers import csv_layout, csv_rows, jsonl_rows, xlsx_rows
 from projledger import reference

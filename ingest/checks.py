@@ -1,0 +1,298 @@
+"""The checks of one delivery, as polars expressions over its cells (ingest/frames.py): per row
+the trimmed values, the typed values (as the text COPY reads them), the retraction flag, the
+cells no contract column names, and the problem, the first failing check as
+'reason|column (中文): value', null for a good row.
+
+Values whose reading is written in SQL (dates, periods, odd numbers, credit codes: the parsers
+of 002_parsers.sql and the check built from the contract) are read there once per distinct
+value of the file, before the rows stream, and joined back here.
+"""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+
+from ingest.feeds import contracts as c
+from ingest.feeds.contracts import Feed
+from projledger import reference
+
+# A plain decimal (nearly every amount) needs no parser: its trailing zeros are dropped here as
+# parse_number drops them, so 23500.00 and 23500 are one value.
+_PLAIN_NUMBER = r"^[0-9]+(\.[0-9]+)?$"
+
+_PARSERS = {
+    c.DATE: "ledger.parse_date(v)::text",
+    c.PERIOD: "ledger.parse_period(v)::text",
+    c.NUMBER: "ledger.parse_number(v)::text",
+}
+
+# column → its distinct values (r_<column>) with what they read as (p_<column>)
+Lookups = dict[str, pl.DataFrame]
+
+_ALPHABET = list(c.CREDIT_ALPHABET)
+
+
+def credit_code_ok(code: pl.Expr, exceptions: frozenset[str]) -> pl.Expr:
+    """GB 32100-2015, built from the contract's alphabet and weights: well formed and the 18th
+    character equal to 31 - (sum of value x weight mod 31), 31 read as 0; or an exception."""
+    total = pl.sum_horizontal(
+        code.str.slice(i, 1).replace_strict(_ALPHABET, range(31), default=None) * weight
+        for i, weight in enumerate(c.CREDIT_WEIGHTS)
+    )
+    check = ((31 - total % 31) % 31).replace_strict(range(31), _ALPHABET, default=None)
+    well_formed = code.str.contains(c.PATTERNS[c.CREDIT_CODE]) & (code.str.slice(17, 1) == check)
+    return well_formed.fill_null(False) | code.is_in(sorted(exceptions))
+
+
+def _r(name: str) -> str:
+    return f"r_{name}"
+
+
+def _t(name: str) -> str:
+    return f"t_{name}"
+
+
+def _p(name: str) -> str:
+    return f"p_{name}"
+
+
+def _trimmed(cell: pl.Expr) -> pl.Expr:
+    # SQL's btrim: spaces only, then blank is null
+    t = cell.str.strip_chars(" ")
+    return pl.when(t == "").then(None).otherwise(t)
+
+
+def trimmed_frame(feed: Feed, positions: dict[str, int], cells: pl.LazyFrame) -> pl.LazyFrame:
+    def value(name: str) -> pl.Expr:
+        if name not in positions:
+            return pl.lit(None, pl.String)
+        return _trimmed(pl.col(f"c{positions[name]}"))
+
+    return cells.with_columns(
+        *[value(col.name).alias(_r(col.name)) for col in feed.columns],
+        value(c.RECORD_STATUS).is_in(list(c.RETRACT_VALUES)).fill_null(False).alias("is_retract"),
+    )
+
+
+def _distinct(col: c.Column, positions: dict[str, int]) -> pl.Expr | None:
+    """The distinct values of a column read once each (in SQL, or a credit code's check), or
+    None for a column checked row by row."""
+    if col.name not in positions or col.kind not in (*_PARSERS, c.CREDIT_CODE):
+        return None
+    r = pl.col(_r(col.name))
+    if col.kind == c.NUMBER:
+        r = r.filter(~r.str.contains(_PLAIN_NUMBER))
+    return r.drop_nulls().unique()
+
+
+def lookups(cur, feed: Feed, positions: dict[str, int], trimmed: pl.LazyFrame) -> Lookups:
+    """Read every distinct value of the columns read once per value, in one pass over the
+    file: dates, periods and odd numbers by the parsers of 002_parsers.sql, credit codes by
+    their check character."""
+    wanted = {
+        col.name: expr for col in feed.columns if (expr := _distinct(col, positions)) is not None
+    }
+    if not wanted:
+        return {}
+    frames = pl.collect_all(
+        [trimmed.select(expr.alias(_r(name))) for name, expr in wanted.items()],
+        engine="streaming",
+    )
+    out: Lookups = {}
+    for name, frame in zip(wanted, frames, strict=True):
+        kind = feed.column(name).kind
+        if kind == c.CREDIT_CODE:
+            ok = credit_code_ok(pl.col(_r(name)), reference.credit_code_exceptions())
+            out[name] = frame.with_columns(ok.alias(_p(name)))
+        elif frame.height:
+            out[name] = _parsed_in_sql(cur, name, _PARSERS[kind], frame)
+    return out
+
+
+def _parsed_in_sql(cur, name: str, parser: str, values: pl.DataFrame) -> pl.DataFrame:
+    cur.execute("create temp table _lk_in (v text) on commit drop")
+    cur.copy_expert(
+        "copy _lk_in (v) from stdin with (format csv, force_not_null (v))",
+        io.BytesIO(values.write_csv(include_header=False).encode()),
+    )
+    result = io.BytesIO()
+    cur.copy_expert(f"copy (select v, {parser} from _lk_in) to stdout with (format csv)", result)
+    cur.execute("drop table _lk_in")
+    result.seek(0)
+    return pl.read_csv(result, has_header=False, schema={_r(name): pl.String, _p(name): pl.String})
+
+
+def _quoted(r: pl.Expr) -> pl.Expr:
+    """SQL's quote_literal: quotes doubled, and backslashes doubled behind an E prefix."""
+    body = r.str.replace_all("\\", "\\\\", literal=True).str.replace_all("'", "''", literal=True)
+    quoted = pl.concat_str(pl.lit("'"), body, pl.lit("'"))
+    return pl.when(r.str.contains("\\", literal=True)).then(pl.lit("E") + quoted).otherwise(quoted)
+
+
+def _value_set(col: c.Column) -> list[str]:
+    if not col.refs:
+        return list(col.choices)
+    return [v for ref in col.refs for v in reference.values(ref)]
+
+
+def _typed(col: c.Column, positions: dict[str, int], looked_up: set[str]) -> pl.Expr:
+    """The typed value as the text COPY reads into the column's type (null when unreadable)."""
+    r = pl.col(_r(col.name))
+    if col.kind in (c.DATE, c.PERIOD):
+        return pl.col(_p(col.name)) if col.name in looked_up else pl.lit(None, pl.String)
+    if col.kind == c.NUMBER:
+        plain = r.str.replace(r"(\.[0-9]*?)0+$", "${1}").str.strip_suffix(".")
+        parsed = pl.col(_p(col.name)) if col.name in looked_up else pl.lit(None, pl.String)
+        return pl.when(r.str.contains(_PLAIN_NUMBER)).then(plain).otherwise(parsed)
+    return r
+
+
+def _checks(col: c.Column, looked_up: set[str]) -> list[tuple[str, pl.Expr]]:
+    """(reason, condition) tried in order on a non-blank value."""
+    r, t = pl.col(_r(col.name)), pl.col(_t(col.name))
+    out: list[tuple[str, pl.Expr]] = []
+    if col.kind == c.PROJECT_CODE:
+        out.append(("invalid_project_code", ~r.str.contains(c.PROJECT_CODE_PATTERN)))
+    elif col.kind == c.CREDIT_CODE:
+        ok = pl.col(_p(col.name)) if col.name in looked_up else pl.lit(True)
+        out.append(("invalid_credit_code", ~ok.fill_null(True)))
+    elif col.kind == c.STREET_CODE:
+        out.append(("unknown_street", ~r.is_in(list(reference.values("streets.street_code")))))
+    elif col.kind in (c.DATE, c.PERIOD):
+        out.append(("invalid_date", t.is_null()))
+    elif col.kind == c.NUMBER:
+        out.append(("invalid_number", t.is_null()))
+        if col.positive:
+            out.append(("invalid_number", t.cast(pl.Float64, strict=False) <= 0))
+    elif col.kind == c.CHOICE:
+        out.append(("unknown_code_value", ~r.is_in(_value_set(col))))
+    if col.pattern:
+        out.append(("unknown_code_value", ~r.str.contains(col.pattern)))
+    return out
+
+
+def _blank_checks(col: c.Column, required: bool) -> list[tuple[str, pl.Expr]]:
+    """Checks of a blank value: required always, or only on rows where another column holds
+    one of the values that make it required."""
+    r = pl.col(_r(col.name))
+    if required:
+        return [("missing_required", r.is_null())]
+    if col.required_when:
+        other, values = col.required_when
+        return [("missing_required", r.is_null() & pl.col(_r(other)).is_in(list(values)))]
+    return []
+
+
+def _failures(feed: Feed, looked_up: set[str]) -> list[tuple[str, c.Column, pl.Expr]]:
+    """(reason, column, condition) of every check, in the order they are tried. A retraction
+    only needs its key."""
+    out = []
+    for col in feed.columns:
+        r = pl.col(_r(col.name))
+        checks = list(_blank_checks(col, col.name in feed.required))
+        checks += [(reason, r.is_not_null() & cond) for reason, cond in _checks(col, looked_up)]
+        for reason, cond in checks:
+            if col.name not in feed.key:
+                cond = ~pl.col("is_retract") & cond
+            out.append((reason, col, cond.fill_null(False)))
+    return out
+
+
+def _problem(feed: Feed, looked_up: set[str]) -> pl.Expr:
+    """The number of the first failing check, or null for a good row: a number is cheap to
+    carry for a million rows; the words are written for the bad ones (quarantined)."""
+    chain = None
+    for number, (_, _, cond) in enumerate(_failures(feed, looked_up)):
+        chain = (pl.when if chain is None else chain.when)(cond).then(pl.lit(number, pl.Int16))
+    return pl.lit(None, pl.Int16) if chain is None else chain.otherwise(None)
+
+
+def _cells_object(header: list[str], positions: list[int]) -> pl.Expr:
+    """The cells at `positions` as a JSON object under their headers (a repeated header keeps
+    its last cell), with the cells beyond the header merged in; null when there are none."""
+    named: dict[str, int] = {}
+    for i in positions:
+        name = header[i] or f"column_{i + 1}"
+        named.pop(name, None)
+        named[name] = i
+    surplus = pl.col("surplus")
+    if not named:
+        return surplus
+    base = pl.struct(
+        *[pl.col(f"c{i}").alias(name) for name, i in named.items()]
+    ).struct.json_encode()
+    both = pl.concat_str(base.str.strip_suffix("}"), pl.lit(","), surplus.str.strip_prefix("{"))
+    return pl.when(surplus.is_null()).then(base).otherwise(both)
+
+
+def _extra(header: list[str], positions: dict[str, int]) -> pl.Expr:
+    """Cells the contract does not name (unknown columns, cells beyond the header) as a JSON
+    object header -> cell; null when the file has none."""
+    known = set(positions.values())
+    return _cells_object(header, [i for i in range(len(header)) if i not in known])
+
+
+def checked_frame(
+    feed: Feed,
+    header: list[str],
+    positions: dict[str, int],
+    trimmed: pl.LazyFrame,
+    found: Lookups,
+) -> pl.LazyFrame:
+    """Every row with its problem, typed values, natural key and extra cells, and for the
+    quarantine its key as delivered (in a snapshot the key is present even when its row is
+    bad) and its cells."""
+    frame = trimmed
+    for lk in found.values():
+        on = lk.columns[0]
+        frame = frame.join(lk.lazy(), on=on, how="left", maintain_order="left")
+    looked_up = set(found)
+    frame = frame.with_columns(
+        *[_typed(col, positions, looked_up).alias(_t(col.name)) for col in feed.columns]
+    )
+
+    return frame.select(
+        "line_no",
+        "is_retract",
+        _problem(feed, looked_up).alias("problem"),
+        pl.concat_str([pl.col(_t(k)) for k in feed.key], separator="|", ignore_nulls=True).alias(
+            "natural_key"
+        ),
+        pl.concat_str([pl.col(_r(k)) for k in feed.key], separator="|", ignore_nulls=True).alias(
+            "delivered_key"
+        ),
+        *[
+            pl.when(pl.col("is_retract")).then(None).otherwise(pl.col(_t(col.name))).alias(col.name)
+            for col in feed.columns
+        ],
+        _extra(header, positions).alias("extra"),
+        *[pl.col(f"c{i}") for i in range(len(header))],
+        "surplus",
+        *[pl.col(_r(col.name)) for col in feed.columns],
+    )
+
+
+def quarantined(feed: Feed, header: list[str], bad: pl.DataFrame) -> pl.DataFrame:
+    """Bad rows as ledger.rejected_row reads them: the reason, the detail 'column (中文):
+    value', every cell under its original header (for the people who fix it) and the key as
+    delivered."""
+    failures = _failures(feed, set())  # the same checks in the same order; only words here
+    problem = pl.col("problem")
+    detail = None
+    for number, (_, col, _) in enumerate(failures):
+        text = pl.concat_str(
+            pl.lit(f"{col.name} ({col.zh}): "),
+            pl.coalesce(_quoted(pl.col(_r(col.name))), pl.lit("blank")),
+        )
+        detail = (pl.when if detail is None else detail.when)(problem == number).then(text)
+    return bad.select(
+        "line_no",
+        problem.replace_strict(range(len(failures)), [reason for reason, _, _ in failures]).alias(
+            "reason"
+        ),
+        detail.alias("detail"),
+        _cells_object(header, list(range(len(header)))).alias("raw"),
+        pl.col("delivered_key").alias("natural_key"),
+    )
