@@ -11,6 +11,7 @@ value of the file, before the rows stream, and joined back here.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import polars as pl
 
@@ -64,7 +65,7 @@ def _trimmed(cell: pl.Expr) -> pl.Expr:
     return pl.when(t == "").then(None).otherwise(t)
 
 
-def trimmed_frame(feed: Feed, positions: dict[str, int], cells: pl.LazyFrame) -> pl.LazyFrame:
+def trimmed_frame(feed: Feed, positions: dict[str, int], cells: pl.DataFrame) -> pl.DataFrame:
     def value(name: str) -> pl.Expr:
         if name not in positions:
             return pl.lit(None, pl.String)
@@ -87,7 +88,7 @@ def _distinct(col: c.Column, positions: dict[str, int]) -> pl.Expr | None:
     return r.drop_nulls().unique()
 
 
-def lookups(cur, feed: Feed, positions: dict[str, int], trimmed: pl.LazyFrame) -> Lookups:
+def lookups(cur, feed: Feed, positions: dict[str, int], chunks: Iterator[pl.DataFrame]) -> Lookups:
     """Read every distinct value of the columns read once per value, in one pass over the
     file: dates, periods and odd numbers by the parsers of 002_parsers.sql, credit codes by
     their check character."""
@@ -96,17 +97,23 @@ def lookups(cur, feed: Feed, positions: dict[str, int], trimmed: pl.LazyFrame) -
     }
     if not wanted:
         return {}
-    frames = pl.collect_all(
-        [trimmed.select(expr.alias(_r(name))) for name, expr in wanted.items()],
-        engine="streaming",
-    )
+    seen: dict[str, list[pl.Series]] = {name: [] for name in wanted}
+    for chunk in chunks:
+        trimmed = trimmed_frame(feed, positions, chunk)
+        for name, expr in wanted.items():
+            seen[name].append(trimmed.select(expr).to_series())
+            if len(seen[name]) > 8:  # memory follows the distinct values, not the rows
+                seen[name] = [pl.concat(seen[name]).unique()]
     out: Lookups = {}
-    for name, frame in zip(wanted, frames, strict=True):
+    for name, parts in seen.items():
+        frame = pl.concat(parts).unique().to_frame(_r(name)) if parts else None
+        if frame is None or not frame.height:
+            continue
         kind = feed.column(name).kind
         if kind == c.CREDIT_CODE:
             ok = credit_code_ok(pl.col(_r(name)), reference.credit_code_exceptions())
             out[name] = frame.with_columns(ok.alias(_p(name)))
-        elif frame.height:
+        else:
             out[name] = _parsed_in_sql(cur, name, _PARSERS[kind], frame)
     return out
 
@@ -238,16 +245,16 @@ def checked_frame(
     feed: Feed,
     header: list[str],
     positions: dict[str, int],
-    trimmed: pl.LazyFrame,
+    trimmed: pl.DataFrame,
     found: Lookups,
-) -> pl.LazyFrame:
+) -> pl.DataFrame:
     """Every row with its problem, typed values, natural key and extra cells, and for the
     quarantine its key as delivered (in a snapshot the key is present even when its row is
     bad) and its cells."""
     frame = trimmed
     for lk in found.values():
         on = lk.columns[0]
-        frame = frame.join(lk.lazy(), on=on, how="left", maintain_order="left")
+        frame = frame.join(lk, on=on, how="left", maintain_order="left")
     looked_up = set(found)
     frame = frame.with_columns(
         *[_typed(col, positions, looked_up).alias(_t(col.name)) for col in feed.columns]

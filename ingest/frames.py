@@ -1,19 +1,21 @@
-"""A delivery's cells as a lazy polars frame, whatever its format: `line_no`, `c0` … `cN`
-(text as delivered, one per header cell) and `surplus` (the cells beyond the header as a JSON
-object `_surplus_<position>` -> cell, or null). Checking and loading read it in chunks, so
-memory stays flat with file size.
+"""A delivery's cells as polars frames, a chunk at a time, whatever its format: `line_no`,
+`c0` … `cN` (text as delivered, one per header cell) and `surplus` (the cells beyond the header
+as a JSON object `_surplus_<position>` -> cell, or null). Memory stays flat with file size.
 
-CSV is scanned by polars straight from the file (UTF-8) or from a UTF-8 copy (GB18030). The
-files its scanner would read differently from Python's csv module, ragged rows and blank lines,
-are read by the module instead (ingest/readers.py), like every XLSX and JSONL file.
+A CSV is cut into blocks of whole records (a newline outside quotes ends a record) and each
+block parsed by polars, straight from the file (UTF-8) or from a UTF-8 copy (GB18030); polars'
+own scanner reads a whole file into memory first. The files polars would read differently from
+Python's csv module, ragged rows and blank lines, are read by the module instead
+(ingest/readers.py), like every XLSX and JSONL file, and spilled to Arrow files.
 """
 
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import mmap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,26 +23,29 @@ import polars as pl
 
 from ingest import readers
 
-_ROWS_PER_CHUNK = 50_000
+_ROWS_PER_CHUNK = 100_000
+_BLOCK_BYTES = 8 << 20
 _TRANSCODE_BYTES = 1 << 22
 
 
 @dataclass(frozen=True)
 class Cells:
     header: list[str]
-    frame: pl.LazyFrame
+    chunks: Callable[[], Iterator[pl.DataFrame]]  # each call reads the delivery from its start
     encoding: str | None
+
+
+def _no_chunks() -> Iterator[pl.DataFrame]:
+    return iter(())
 
 
 def _schema(ncols: int) -> dict[str, pl.DataType]:
     return {f"c{i}": pl.String for i in range(ncols)}
 
 
-def _empty(ncols: int) -> pl.LazyFrame:
-    return pl.LazyFrame(schema={"line_no": pl.Int64, **_schema(ncols), "surplus": pl.String})
-
-
-def of_rows(ncols: int, rows: Iterator[readers.Row], spill: Path) -> pl.LazyFrame:
+def of_rows(
+    ncols: int, rows: Iterator[readers.Row], spill: Path
+) -> Callable[[], Iterator[pl.DataFrame]]:
     """Rows from a Python reader, written to Arrow files a chunk at a time and scanned back."""
     spill.mkdir(parents=True, exist_ok=True)
     parts: list[Path] = []
@@ -76,26 +81,47 @@ def of_rows(ncols: int, rows: Iterator[readers.Row], spill: Path) -> pl.LazyFram
             flush()
     if batch:
         flush()
-    return pl.scan_ipc(parts) if parts else _empty(ncols)
+    return lambda: (pl.read_ipc(part) for part in parts)
 
 
-def _scan(source: Path, ncols: int, skip_lines: int) -> pl.LazyFrame:
-    return (
-        pl.scan_csv(
-            source,
-            has_header=False,
-            skip_lines=skip_lines,
-            schema=_schema(ncols),
-            quote_char='"',
-            encoding="utf8",
-        )
-        .with_row_index("line_no", offset=2)
-        .select(
-            pl.col("line_no").cast(pl.Int64),
-            *[pl.col(f"c{i}") for i in range(ncols)],
-            pl.lit(None, pl.String).alias("surplus"),
-        )
-    )
+def _record_end(block: bytes) -> int:
+    """The end of the last whole record in the block (after a newline preceded by an even
+    number of quotes), or 0 when the block holds none."""
+    end = block.rfind(b"\n")
+    while end >= 0:
+        if block.count(b'"', 0, end) % 2 == 0:
+            return end + 1
+        end = block.rfind(b"\n", 0, end)
+    return 0
+
+
+def _csv_chunks(source: Path, offset: int, ncols: int) -> Iterator[pl.DataFrame]:
+    schema = _schema(ncols)
+    line_no = 2
+    carry = b""
+    with open(source, "rb") as fh:
+        fh.seek(offset)
+        while True:
+            data = fh.read(_BLOCK_BYTES)
+            block = carry + data
+            cut = len(block) if not data else _record_end(block)
+            block, carry = block[:cut], block[cut:]
+            if block:
+                frame = pl.read_csv(
+                    io.BytesIO(block),
+                    has_header=False,
+                    schema=schema,
+                    quote_char='"',
+                    encoding="utf8",
+                )
+                yield frame.select(
+                    pl.int_range(line_no, line_no + frame.height, dtype=pl.Int64).alias("line_no"),
+                    pl.all(),
+                    pl.lit(None, pl.String).alias("surplus"),
+                )
+                line_no += frame.height
+            if not data:
+                return
 
 
 def _has_blank_line(path: Path, offset: int) -> bool:
@@ -127,14 +153,10 @@ def _utf8_copy(path: Path, layout: readers.CsvLayout, spill: Path) -> Path:
     return target
 
 
-class ScanRefused(Exception):
-    """The scanner stopped on the file (ragged rows, bytes that are not UTF-8)."""
-
-
 def csv_attempts(path: Path, spill: Path) -> Iterator[Cells]:
     """Ways to read a CSV file, best first; the loader takes the next one when a way fails
-    with ScanRefused or polars' ComputeError. The sniffed encoding comes first, the other
-    one second; a file neither reads as is rejected (`undecodable`)."""
+    with polars' ComputeError (ragged rows, bytes that are not UTF-8). The sniffed encoding
+    comes first, the other one second; a file neither reads as is rejected (`undecodable`)."""
     sniffed = readers.csv_layout(path)
     other = "gb18030" if sniffed.codec == "utf-8" else "utf-8"
     for codec in (sniffed.codec, other):
@@ -144,17 +166,21 @@ def csv_attempts(path: Path, spill: Path) -> Iterator[Cells]:
             break
         ncols = len(layout.header)
         if path.stat().st_size <= layout.data_offset:
-            yield Cells(layout.header, _empty(ncols), layout.codec)
+            yield Cells(layout.header, _no_chunks, layout.codec)
             return
         if not _has_blank_line(path, layout.data_offset):
             if layout.codec == "utf-8":
-                yield Cells(layout.header, _scan(path, ncols, 1), layout.codec)
+                source, offset = path, layout.data_offset
             else:
                 try:
-                    copy = _utf8_copy(path, layout, spill / codec)
+                    source, offset = _utf8_copy(path, layout, spill / codec), 0
                 except UnicodeDecodeError:
                     continue
-                yield Cells(layout.header, _scan(copy, ncols, 0), layout.codec)
+            yield Cells(
+                layout.header,
+                lambda source=source, offset=offset, n=ncols: _csv_chunks(source, offset, n),
+                layout.codec,
+            )
         try:
             rows = of_rows(ncols, readers.csv_rows(path, layout), spill / f"{codec}-rows")
         except readers.FileRejected as rejected:

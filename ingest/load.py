@@ -13,6 +13,7 @@ import logging
 import queue
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -303,9 +304,13 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
 def _write(cur, feed: Feed, delivery: Delivery, batch_id: int, cells, positions) -> tuple[int, int]:
     """Check every row and append the good ones as facts with one COPY, streamed while the
     next rows are checked; then quarantine the bad ones. Returns (rows, facts)."""
-    trimmed = checks.trimmed_frame(feed, positions, cells.frame)
-    found = checks.lookups(cur, feed, positions, trimmed)
-    checked = checks.checked_frame(feed, cells.header, positions, trimmed, found)
+    found = checks.lookups(cur, feed, positions, cells.chunks())
+
+    def checked() -> Iterator[pl.DataFrame]:
+        for chunk in cells.chunks():
+            trimmed = checks.trimmed_frame(feed, positions, chunk)
+            yield checks.checked_frame(feed, cells.header, positions, trimmed, found)
+
     # Every good row is a fact: an upsert with its typed values in the columns named for
     # them, or a retraction (no values). Nothing is compared with the store here; what
     # changed is derived when reading as of a date, so the result never depends on the order
@@ -325,7 +330,7 @@ def _write(cur, feed: Feed, delivery: Delivery, batch_id: int, cells, positions)
         *[col.name for col in feed.columns],
         "extra",
     ]
-    stream = _FactStream(feed, checked, facts, cells.header)
+    stream = _FactStream(feed, checked(), facts, cells.header)
     try:
         cur.copy_expert(
             f"copy ledger.event ({', '.join(columns)}) from stdin with (format csv)",
@@ -356,13 +361,11 @@ def _write(cur, feed: Feed, delivery: Delivery, batch_id: int, cells, positions)
 
 
 class _FactStream:
-    """The good rows of a checked frame as COPY CSV, a chunk at a time; a thread checks the
-    next chunk while PostgreSQL writes this one (polars works outside the GIL). Bad rows are
-    kept aside for the quarantine."""
+    """The good rows of checked chunks as COPY CSV; a thread reads and checks the next chunk
+    while PostgreSQL writes this one (polars works outside the GIL). Bad rows are kept aside
+    for the quarantine."""
 
-    _ROWS_PER_CHUNK = 100_000
-
-    def __init__(self, feed: Feed, checked: pl.LazyFrame, facts: list, header: list[str]):
+    def __init__(self, feed: Feed, checked: Iterator[pl.DataFrame], facts: list, header: list[str]):
         self._feed = feed
         self.rows = 0
         self.facts = 0
@@ -375,9 +378,9 @@ class _FactStream:
         )
         self._thread.start()
 
-    def _produce(self, checked: pl.LazyFrame, facts: list, header: list[str]) -> None:
+    def _produce(self, checked: Iterator[pl.DataFrame], facts: list, header: list[str]) -> None:
         try:
-            for chunk in checked.collect_batches(chunk_size=self._ROWS_PER_CHUNK):
+            for chunk in checked:
                 self.rows += chunk.height
                 problem = pl.col("problem").is_not_null()
                 bad = chunk.filter(problem)
