@@ -1,11 +1,12 @@
-"""The checks of one delivery, as polars expressions over its cells (ingest/frames.py): per row
-the trimmed values, the typed values (as the text COPY reads them), the retraction flag, the
-cells no contract column names, and the problem, the first failing check as
-'reason|column (中文): value', null for a good row.
+"""The checks of one delivery, as polars expressions over a chunk of its cells
+(ingest/frames.py): per row the trimmed values, the typed values (as the text COPY reads them),
+the retraction flag, the cells no contract column names, and the problem, the number of the
+first failing check (null for a good row), put into words for the bad rows only
+('reason', 'column (中文): value').
 
-Values whose reading is written in SQL (dates, periods, odd numbers, credit codes: the parsers
-of 002_parsers.sql and the check built from the contract) are read there once per distinct
-value of the file, before the rows stream, and joined back here.
+Dates, periods and odd numbers are read by the SQL parsers of 002_parsers.sql, and credit codes
+checked here, once per distinct value of the file, before the rows stream; the results are
+joined back to every chunk.
 """
 
 from __future__ import annotations
