@@ -100,7 +100,9 @@ def lookups(cur, feed: Feed, positions: dict[str, int], chunks: Iterator[pl.Data
         return {}
     seen: dict[str, list[pl.Series]] = {name: [] for name in wanted}
     for chunk in chunks:
-        trimmed = trimmed_frame(feed, positions, chunk)
+        trimmed = chunk.select(
+            _trimmed(pl.col(f"c{positions[name]}")).alias(_r(name)) for name in wanted
+        )
         for name, expr in wanted.items():
             seen[name].append(trimmed.select(expr).to_series())
             if len(seen[name]) > 8:  # memory follows the distinct values, not the rows
