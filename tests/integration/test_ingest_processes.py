@@ -15,7 +15,7 @@ from projledger.db.locks import LOCK_NAMESPACE, feed_lock
 from tests.integration.feedfiles import credit
 
 REPO = Path(__file__).resolve().parents[2]
-ROWS = 100_000
+ROWS = 300_000
 
 
 def big_tax_file(inbox: Path, day: str = "20261020", rows: int = ROWS) -> Path:
@@ -51,7 +51,8 @@ def wait_until_loading(settings, timeout: float = 60) -> None:
             with conn.cursor() as cur:
                 cur.execute(
                     "select count(*) from pg_stat_activity where application_name = "
-                    "'projledger' and state = 'active' and query ilike '%%_raw%%'"
+                    "'projledger' and state = 'active' "
+                    "and query ilike 'copy ledger.event %%'"
                 )
                 if cur.fetchone()[0]:
                     return
