@@ -257,7 +257,7 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
             cur.execute("release savepoint body")
             break
         else:
-            raise readers.FileRejected("unparseable", "the file could not be read as CSV")
+            raise readers.FileRejected("unparseable", "the file could not be read")
         rows_total, events = written
         rows_rejected = rows_total - events
         cur.execute(
