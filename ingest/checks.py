@@ -147,14 +147,15 @@ def _value_set(col: c.Column) -> list[str]:
     return [v for ref in col.refs for v in reference.values(ref)]
 
 
-def _typed(col: c.Column, positions: dict[str, int], looked_up: set[str]) -> pl.Expr:
+def _typed(col: c.Column, looked_up: set[str]) -> pl.Expr:
     """The typed value as the text COPY reads into the column's type (null when unreadable)."""
     r = pl.col(_r(col.name))
+    # a column with no value to look up (absent, blank, or only plain numbers) reads as null
+    parsed = pl.col(_p(col.name)) if col.name in looked_up else pl.lit(None, pl.String)
     if col.kind in (c.DATE, c.PERIOD):
-        return pl.col(_p(col.name)) if col.name in looked_up else pl.lit(None, pl.String)
+        return parsed
     if col.kind == c.NUMBER:
         plain = r.str.replace(r"(\.[0-9]*?)0+$", "${1}").str.strip_suffix(".")
-        parsed = pl.col(_p(col.name)) if col.name in looked_up else pl.lit(None, pl.String)
         return pl.when(r.str.contains(_PLAIN_NUMBER)).then(plain).otherwise(parsed)
     return r
 
@@ -260,7 +261,7 @@ def checked_frame(
         frame = frame.join(lk, on=on, how="left", maintain_order="left")
     looked_up = set(found)
     frame = frame.with_columns(
-        *[_typed(col, positions, looked_up).alias(_t(col.name)) for col in feed.columns]
+        *[_typed(col, looked_up).alias(_t(col.name)) for col in feed.columns]
     )
 
     return frame.select(
