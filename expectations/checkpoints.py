@@ -1,6 +1,6 @@
 """Wiring of the checks: a file Data Context under $PROJLEDGER_HOME/gx (never inside the
 repository), the warehouse as a PostgreSQL data source by ${PROJLEDGER_GX_URL} substitution,
-one validation definition per suite and one checkpoint that also builds the Data Docs site.
+one validation definition per suite and one checkpoint; the Data Docs site is built after it.
 
 Everything is configured at run time by `configure_checkpoint`, from the reference seeds and
 the run's as_of; `run_checks` runs it, turns each expectation into a CheckResult and stores
@@ -12,13 +12,15 @@ import logging
 import os
 import traceback
 import warnings
+from copy import copy
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import great_expectations as gx
-from great_expectations.checkpoint import UpdateDataDocsAction
 from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+from great_expectations.validator.v1_validator import Validator
 
 from expectations.history import store_results
 from expectations.results import CheckResult
@@ -103,7 +105,12 @@ def build_specs(conn, settings: Settings, as_of: date) -> list[SuiteSpec]:
     return [s for s in specs if s.suite.expectations]
 
 
-# Every unexpected row named by its key, no sampling cap.
+# Two passes. The checkpoint counts: each batch's expectations are computed together in a few
+# aggregate queries (BASIC with no sample, whose value query is a LIMIT 0). Only the
+# expectations that failed are then run again COMPLETE, which lists every unexpected row by its
+# key, no sampling cap: a large passing table is read a few times a night, not several times
+# per expectation.
+COUNTS: dict[str, Any] = {"result_format": "BASIC", "partial_unexpected_count": 0}
 RESULT_FORMAT: dict[str, Any] = {
     "result_format": "COMPLETE",
     "unexpected_index_column_names": [KEY_COLUMN],
@@ -180,8 +187,7 @@ def configure_checkpoint(
     checkpoint = gx.Checkpoint(
         name=CHECKPOINT,
         validation_definitions=list(vds.values()),
-        actions=[UpdateDataDocsAction(name="update_data_docs")],
-        result_format=RESULT_FORMAT,
+        result_format=COUNTS,
     )
     checkpoint = context.checkpoints.add_or_update(checkpoint)
     return checkpoint, vds, broken
@@ -250,6 +256,27 @@ def to_check_results(spec: SuiteSpec, suite_result) -> list[CheckResult]:
     return out
 
 
+def with_failing_keys(spec: SuiteSpec, vd: gx.ValidationDefinition, counted) -> list[CheckResult]:
+    """The results of a counting pass, each failed expectation run again COMPLETE on the same
+    batch so that its result lists every failing key."""
+    failed = [
+        r.expectation_config
+        for r in counted.results
+        if not r.success and _exception_text(r.exception_info) is None
+    ]
+    detailed = {}
+    if failed:
+        # copies: an expectation with an id belongs to tonight's stored suite
+        suite = gx.ExpectationSuite(
+            name=f"{spec.name}_failing", expectations=[copy(c.to_domain_obj()) for c in failed]
+        )
+        again = Validator(vd.batch_definition, result_format=RESULT_FORMAT)
+        detailed = {
+            r.check_name: r for r in to_check_results(spec, again.validate_expectation_suite(suite))
+        }
+    return [detailed.get(r.check_name, r) for r in to_check_results(spec, counted)]
+
+
 def _crashed(spec: SuiteSpec, exc: BaseException) -> CheckResult:
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     return CheckResult(
@@ -275,20 +302,36 @@ def validate(context, specs: list[SuiteSpec]) -> list[CheckResult]:
         log.warning("checkpoint run failed; validating suite by suite", exc_info=True)
     else:
         for suite_result in outcome.run_results.values():
-            results += to_check_results(by_name[suite_result.suite_name], suite_result)
+            spec = by_name[suite_result.suite_name]
+            try:
+                results += with_failing_keys(spec, vds[spec.name], suite_result)
+            except Exception as exc:  # noqa: BLE001 - the batch broke between the passes
+                log.warning("suite %s crashed listing its failing keys: %s", spec.name, exc)
+                results.append(_crashed(spec, exc))
+        # Tonight's pages and the index, built once (GX's UpdateDataDocsAction rebuilds the
+        # index after every suite).
+        _build_docs(
+            context,
+            [*outcome.run_results, *(ExpectationSuiteIdentifier(name=n) for n in vds)],
+        )
         return results
     for name, vd in vds.items():
         spec = by_name[name]
         try:
-            results += to_check_results(spec, vd.run(result_format=RESULT_FORMAT))
+            results += with_failing_keys(spec, vd, vd.run(result_format=COUNTS))
         except Exception as exc:  # noqa: BLE001
             log.warning("suite %s crashed: %s", name, exc)
             results.append(_crashed(spec, exc))
+    _build_docs(context)
+    return results
+
+
+def _build_docs(context, resources: list | None = None) -> None:
+    """The Data Docs pages of `resources` (every stored result when None) and the index."""
     try:
-        context.build_data_docs()
+        context.build_data_docs(resource_identifiers=resources)
     except Exception:  # noqa: BLE001 - docs are a view of the results, not a result
         log.warning("building Data Docs failed", exc_info=True)
-    return results
 
 
 def run_checks(settings: Settings, as_of: date) -> list[CheckResult]:

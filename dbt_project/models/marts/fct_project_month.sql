@@ -46,6 +46,8 @@ projects as (
     order by snapshots.project_code asc, snapshots.delivered_on desc, snapshots.delivery_rank desc
 ),
 
+-- only the enterprises of the projects being built: on an incremental night a few, not every
+-- taxpayer of the feed
 tax as (
     select
         tax_rows.credit_code,
@@ -54,6 +56,7 @@ tax as (
         max(tax_rows.delivered_on) as delivered_on,
         max(tax_rows.batch_id) as batch_id
     from tax_rows
+    where tax_rows.credit_code in (select projects.credit_code from projects)
     group by tax_rows.credit_code, tax_rows.period
 ),
 

@@ -70,23 +70,22 @@ project_counts as (
     group by project_links.carrier_name, project_links.period
 ),
 
--- Folding is per row: only the tax rows some quarter's window can reach are folded, and they
--- are summed per enterprise and month first, so that each quarter's window joins months, not
--- rows.
+-- Only the tax rows some quarter's window can reach, summed per enterprise and month first, so
+-- that each quarter's window joins months, not rows (names come folded from staging).
 tax_months as (
     select
-        {{ fold_name('payments.carrier') }} as folded_name,
+        payments.carrier_folded as folded_name,
         payments.credit_code,
         payments.period,
         sum(payments.amount_yuan) as amount_yuan
     from payments
     where
-        payments.carrier is not null
+        payments.carrier_folded is not null
         and payments.period
         >= (select min(quarters.tax_last_month) from quarters)
         - interval '1 month' * ({{ var('ttm_months') }} - 1)
         and payments.period <= (select max(quarters.tax_last_month) from quarters)
-    group by {{ fold_name('payments.carrier') }}, payments.credit_code, payments.period
+    group by payments.carrier_folded, payments.credit_code, payments.period
 ),
 
 -- per quarter, each enterprise once (a hash per enterprise rather than a sort of every month)

@@ -35,19 +35,29 @@ registry_uses as (
     group by {{ fold_name('projects.carrier') }}
 ),
 
-tax_uses as (
+-- each taxpayer once per name first (a hash of the rows, where count(distinct) sorts them all)
+tax_payers as (
     select
-        {{ fold_name('payments.carrier') }} as folded_name,
-        min(payments.carrier) as used_name,
-        0 as n_projects,
-        null::text as first_project_code,
-        count(distinct payments.credit_code) as n_taxpayers
+        payments.carrier_folded as folded_name,
+        payments.credit_code,
+        min(payments.carrier) as used_name
     from payments
     cross join ttm
     where
         payments.period between ttm.first_month and ttm.last_month
-        and {{ fold_name('payments.carrier') }} is not null
-    group by {{ fold_name('payments.carrier') }}
+        and payments.carrier_folded is not null
+    group by payments.carrier_folded, payments.credit_code
+),
+
+tax_uses as (
+    select
+        tax_payers.folded_name,
+        min(tax_payers.used_name) as used_name,
+        0 as n_projects,
+        null::text as first_project_code,
+        count(*) as n_taxpayers
+    from tax_payers
+    group by tax_payers.folded_name
 ),
 
 uses as (

@@ -93,12 +93,15 @@ project_streets as (
     order by projects.credit_code asc, projects.registered_on desc, projects.project_code asc
 ),
 
+-- only the certified enterprises' tax rows: a few thousand, not every row of the feed
 tax_streets as (
     select distinct on (tax.credit_code)
         tax.credit_code,
         tax.street_code
     from tax
-    where tax.street_code is not null
+    where
+        tax.street_code is not null
+        and tax.credit_code in (select certificates.credit_code from certificates)
     order by tax.credit_code asc, tax.period desc, tax.delivered_on desc, tax.event_id desc
 ),
 

@@ -1,7 +1,6 @@
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
-{# A table, not a view: joined twice per approval item. workday_seq is the running count of
-   working days through the date, so the working days after a date up to and including a later
-   one are the difference of their workday_seq (macros/promotion_loop.sql working_days). #}
+{# workday_seq is the running count of working days through the date, so the working days
+   after a date up to and including a later one are the difference of their workday_seq
+   (macros/promotion_loop.sql working_days). #}
 with
 
 source as (

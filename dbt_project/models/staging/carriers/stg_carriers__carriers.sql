@@ -1,8 +1,6 @@
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
 {# Current version of each carriers key (carrier_name, period) as known at as_of (retracted keys
    dropped). Aliases arrive as the delivered text: a text[] of trimmed, non-blank names, split
-   on ';' and '；'. A table, not a view: the planner cannot see through the derivation (it
-   guesses one row), and kpi_carrier joins these few hundred rows with millions of tax rows. #}
+   on ';' and '；'. #}
 with
 
 source as (

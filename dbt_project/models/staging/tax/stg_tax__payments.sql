@@ -2,13 +2,17 @@
     materialized='incremental',
     unique_key='natural_key',
     incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    indexes=[{'columns': ['natural_key'], 'unique': True}, {'columns': ['credit_code']}],
     pre_hook="{% if is_incremental() %}{{ forget_if_replayed() }}{% endif %}",
     post_hook=["delete from {{ this }} where op <> 'upsert'", "analyze {{ this }}"],
 ) }}
 {# Current version of each tax key as known at as_of (retracted keys dropped). The largest feed:
    kept as a table that a night updates with the keys touched by what arrived since the last
    build (ledger.current_events_since), instead of re-deriving every key from every fact; a
-   build for an earlier as_of than the last one, or --full-refresh, derives it whole. #}
+   build for an earlier as_of than the last one, or --full-refresh, derives it whole. Indexed
+   by natural_key (unique: the night's merge looks keys up, and the key's guarantee is checked
+   on write) and by credit_code (marts that read only some enterprises' rows). #}
 with
 
 source as (
@@ -29,6 +33,8 @@ renamed as (
         (source.fact).paid_on as paid_on,
         (source.fact).street_code as street_code,
         (source.fact).carrier as carrier,
+        -- folded once here, for the carrier rules that compare names over every tax row
+        {{ fold_name('(source.fact).carrier') }} as carrier_folded,
         source.natural_key,
         source.event_id,
         source.batch_id,
