@@ -405,6 +405,25 @@ def test_an_unsafe_delivery_reaches_its_departments_digest(night):
     assert any(UNSAFE_FILE in text and "不是收件箱内的普通文件" in text for text in texts)
 
 
+def test_the_night_leaves_the_unit_tests_to_the_suite_where_they_all_pass(night):
+    from projledger.dbt_runner import run_dbt
+
+    settings = night[0]
+    # The nightly build selects no unit test: they test the SQL, not the night's data.
+    nightly = run_dbt(
+        settings, ["build", "--selector", "nightly", "--resource-type", "unit_test"], DEMO_AS_OF
+    )
+    assert nightly.success, nightly.error
+    assert nightly.results == []
+    # Here every one of them runs, on the warehouse the night built.
+    units = run_dbt(settings, ["test", "--select", "test_type:unit"], DEMO_AS_OF)
+    assert units.success, [(r.unique_id, r.message) for r in units.failed] or units.error
+    manifest = json.loads((settings.dbt_project_dir / "target" / "manifest.json").read_text())
+    ran = sorted(r.unique_id for r in units.results if r.unique_id.startswith("unit_test."))
+    assert ran == sorted(manifest["unit_tests"])
+    assert len(ran) > 40
+
+
 def test_dbt_docs_generate_describes_every_published_column(night):
     from projledger.dbt_runner import run_dbt
 
