@@ -38,11 +38,22 @@
             select
                 coalesce(max(kept.built_as_of), '-infinity'::date) as built_as_of,
                 coalesce(max(kept.built_through_batch), 0) as built_through_batch
-            from {{ state }} as kept
+            from ({{ last_read(state) }}) as kept
         ) as read_before
     cross join lateral ledger.current_events_since(
         '{{ feed }}', {{ as_of() }}, read_before.built_as_of, read_before.built_through_batch
     ) as current_events
+{%- endmacro %}
+
+{# The row of an incremental reader's state written by its last read: the latest as_of, and
+   with it the latest batch (both only grow from one read to the next, an earlier as_of
+   starting from nothing). One probe of the reader's index on (built_as_of,
+   built_through_batch), not a scan of its rows. #}
+{% macro last_read(state) -%}
+    select last.built_as_of, last.built_through_batch
+    from {{ state }} as last
+    order by last.built_as_of desc, last.built_through_batch desc
+    limit 1
 {%- endmacro %}
 
 {# What an incremental reader of a feed records of its read: the run's as_of and the feed's
@@ -60,5 +71,5 @@
    starts from nothing (the state cannot be rolled back). #}
 {% macro forget_if_replayed() -%}
     delete from {{ this }}
-    where (select max(kept.built_as_of) from {{ this }} as kept) > {{ as_of() }}
+    where (select kept.built_as_of from ({{ last_read(this) }}) as kept) > {{ as_of() }}
 {%- endmacro %}

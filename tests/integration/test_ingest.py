@@ -7,6 +7,7 @@ import random
 from datetime import date, datetime
 from decimal import Decimal
 
+import psycopg2
 import pytest
 
 from ingest.identifiers import CREDIT_ALPHABET, credit_check_char
@@ -406,6 +407,30 @@ def test_event_store_is_append_only(conn, tmp_path):
         "truncate ledger.rejected_row",
     ):
         with pytest.raises(Exception, match="append-only"), conn.cursor() as cur:
+            cur.execute(statement)
+        conn.rollback()
+
+
+def test_the_store_keeps_only_upserts_and_retractions_with_ids_it_gives(conn):
+    """What the nightly build no longer reads every event to test: the store refuses a stored
+    `leave` (leaving is derived when reading) or any op else, and an event id given by hand."""
+    columns = "(feed, batch_id, delivered_on, natural_key, op)"
+    for statement, refusal in (
+        (
+            f"insert into ledger.event {columns} values ('tax', 1, '2026-10-20', 'k', 'leave')",
+            "event_op_check",
+        ),
+        (
+            f"insert into ledger.event {columns} values ('tax', 1, '2026-10-20', 'k', 'delete')",
+            "event_op_check",
+        ),
+        (
+            "insert into ledger.event (event_id, feed, batch_id, delivered_on, natural_key, op) "
+            "values (1, 'tax', 1, '2026-10-20', 'k', 'upsert')",
+            "event_id",
+        ),
+    ):
+        with pytest.raises(psycopg2.Error, match=refusal), conn.cursor() as cur:
             cur.execute(statement)
         conn.rollback()
 

@@ -3,16 +3,25 @@
     unique_key='natural_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    indexes=[{'columns': ['natural_key'], 'unique': True}, {'columns': ['credit_code']}],
+    indexes=[
+        {'columns': ['natural_key'], 'unique': True},
+        {'columns': ['credit_code']},
+        {'columns': ['built_as_of', 'built_through_batch']},
+    ],
     pre_hook="{% if is_incremental() %}{{ forget_if_replayed() }}{% endif %}",
-    post_hook=["delete from {{ this }} where op <> 'upsert'", "analyze {{ this }}"],
+    post_hook=[
+        "delete from {{ this }} as merged where merged.op <> 'upsert'"
+        " and (merged.built_as_of, merged.built_through_batch) = ({{ last_read(this) }})",
+        "analyze {{ this }}",
+    ],
 ) }}
 {# Current version of each tax key as known at as_of (retracted keys dropped). The largest feed:
    kept as a table that a night updates with the keys touched by what arrived since the last
    build (ledger.current_events_since), instead of re-deriving every key from every fact; a
    build for an earlier as_of than the last one, or --full-refresh, derives it whole. Indexed
    by natural_key (unique: the night's merge looks keys up, and the key's guarantee is checked
-   on write) and by credit_code (marts that read only some enterprises' rows). #}
+   on write), by credit_code (marts that read only some enterprises' rows) and by the read
+   that wrote each row (the last read is found, and its retractions dropped, without a scan). #}
 with
 
 source as (
