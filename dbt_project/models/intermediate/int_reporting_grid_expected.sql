@@ -56,13 +56,6 @@ fai_keys as (
     from fai_reports
 ),
 
-tax_keys as (
-    select distinct
-        tax_payments.credit_code,
-        tax_payments.period
-    from tax_payments
-),
-
 fai_reported as (
     select
         fai_cells.*,
@@ -74,15 +67,17 @@ fai_reported as (
             and fai_cells.period = fai_keys.period
 ),
 
+-- probed per cell through the credit_code index, not a distinct of every tax row
 tax_reported as (
     select
         tax_cells.*,
-        tax_keys.credit_code is not null as has_report
+        exists(
+            select 1 from tax_payments
+            where
+                tax_payments.credit_code = tax_cells.credit_code
+                and tax_payments.period = tax_cells.period
+        ) as has_report
     from tax_cells
-    left join tax_keys
-        on
-            tax_cells.credit_code = tax_keys.credit_code
-            and tax_cells.period = tax_keys.period
 ),
 
 cells as (
