@@ -1,8 +1,10 @@
-{# Planner statistics for the event store, which a fresh load leaves without any. Called by
-   on-run-start, or once per night by `dbt run-operation analyze_ledger` before many dbt
-   invocations (the Airflow DAG), which then pass the var ledger_analyzed. #}
+{# Planner statistics for the event store, which a fresh load leaves without any, and the BRIN
+   summaries of the pages loaded since the last night. Called by on-run-start, or once per night
+   by `dbt run-operation analyze_ledger` before many dbt invocations (the Airflow DAG), which
+   then pass the var ledger_analyzed. #}
 {% macro analyze_ledger() -%}
     {%- if execute -%}
         {%- do run_query('analyze ledger.batch, ledger.event, ledger.rejected_row') -%}
+        {%- do run_query('select ledger.summarize_new_ranges()') -%}
     {%- endif -%}
 {%- endmacro %}
