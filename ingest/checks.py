@@ -274,8 +274,14 @@ def checked_frame(
         pl.concat_str([pl.col(_r(k)) for k in feed.key], separator="|", ignore_nulls=True).alias(
             "delivered_key"
         ),
+        # A retraction names its key (checked like any key) and carries no other value: every
+        # fact of a key then lies in that key's period, which the readers of the store rely on.
         *[
-            pl.when(pl.col("is_retract")).then(None).otherwise(pl.col(_t(col.name))).alias(col.name)
+            (
+                pl.col(_t(col.name))
+                if col.name in feed.key
+                else pl.when(pl.col("is_retract")).then(None).otherwise(pl.col(_t(col.name)))
+            ).alias(col.name)
             for col in feed.columns
         ],
         _extra(header, positions).alias("extra"),

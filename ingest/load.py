@@ -312,9 +312,9 @@ def _write(cur, feed: Feed, delivery: Delivery, batch_id: int, cells, positions)
             yield checks.checked_frame(feed, cells.header, positions, trimmed, found)
 
     # Every good row is a fact: an upsert with its typed values in the columns named for
-    # them, or a retraction (no values). Nothing is compared with the store here; what
-    # changed is derived when reading as of a date, so the result never depends on the order
-    # files were loaded in.
+    # them, or a retraction (its key's values only). Nothing is compared with the store here;
+    # what changed is derived when reading as of a date, so the result never depends on the
+    # order files were loaded in.
     columns = ["feed", "batch_id", "delivered_on", "line_no", "natural_key", "op"]
     columns += [col.name for col in feed.columns] + ["extra"]
     facts = [

@@ -440,7 +440,10 @@ BATCHES: list[Batch] = [
 
 
 def insert_event(cur, feed, batch_id, delivered, line_no, key, op, data: dict | None) -> None:
-    """One event; its values go to the typed columns named for them, typed by the store."""
+    """One event; its values go to the typed columns named for them, typed by the store. A
+    retraction given no values names its key, as ingest stores it."""
+    if op == "retract" and not data:
+        data = dict(zip(FEEDS[feed].key, key.split("|"), strict=True))
     names = list(data or {})
     cur.execute(
         sql.SQL(

@@ -40,6 +40,7 @@ LATER = [
     # dated ahead of the second night: known only from its date
     ("tax", "2026-12-01", "loaded", [_tax(1, "2026-09-01", 180)]),
 ]
+VOID_LATE = [("tax", "2026-11-04", "loaded", [_void(1, "2026-09-01")])]
 COLUMNS = (
     "natural_key, credit_code, period, tax_type, amount_yuan, event_id, batch_id, delivered_on"
 )
@@ -95,6 +96,13 @@ def test_nights_in_any_order_equal_the_full_derivation(settings):
     assert untouched == [(first_night,)]
 
     assert _build(settings, night) == staged  # a re-run is a no-op
+
+    # A retraction dated before the change it would undo, loaded after that change was merged:
+    # the later delivery stands.
+    conn = connect(settings)
+    write_batches(conn, VOID_LATE, first_seq=len(FIRST) + len(LATER))
+    conn.close()
+    assert _build(settings, night) == _derived(settings, night) == staged
 
     ahead = date(2026, 12, 2)
     assert _build(settings, ahead) == _derived(settings, ahead)

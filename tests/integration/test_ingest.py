@@ -281,13 +281,16 @@ def test_every_row_is_a_fact_and_the_state_is_derived_as_of_a_date(conn, tmp_pat
 
     def amounts(as_of: str) -> list[tuple]:
         return [
-            (key.split("|")[0], op, data and data["amount_yuan"])
+            (key.split("|")[0], op, data.get("amount_yuan"))
             for key, op, data in _current(conn, "tax", as_of)
         ]
 
     assert amounts("2026-10-20") == [(a, "upsert", 100), (b, "upsert", 200)]
     assert amounts("2026-10-21") == [(a, "upsert", 100), (b, "upsert", 250)]
     assert amounts("2026-10-22") == [(a, "retract", None), (b, "upsert", 250)]
+    # a retraction names its key and carries no other value
+    [(_, _, voided)] = [row for row in _current(conn, "tax", "2026-10-22") if row[1] == "retract"]
+    assert voided == {"credit_code": a, "period": "2026-09-01", "tax_type": "增值税"}
     # What changed when is derived too: the unchanged re-send of `a` is no change.
     changes = q(
         conn,
@@ -472,3 +475,61 @@ def test_the_store_has_a_typed_column_for_every_contract_column(conn):
     for feed in c.FEEDS.values():
         for col in feed.columns:
             assert stored.get(col.name) == types.get(col.kind, "text"), (feed.name, col.name)
+
+
+def test_a_snapshot_is_a_change_of_a_project_only_where_a_typed_value_changed(conn, tmp_path):
+    """The same values written another way (52,000 and 52000.00) are no change; a change in any
+    column, the last one included, is."""
+    one = "2024-320602-39-03-000001"
+    write_csv(tmp_path / "registry" / "20261012.csv", REG_ZH, [reg_row(one)])
+    write_csv(tmp_path / "registry" / "20261019.csv", REG_ZH, [reg_row(one, invest="52000.00")])
+    write_csv(tmp_path / "registry" / "20261026.csv", REG_ZH, [reg_row(one, 承诺亩均税收="31")])
+    ingest_inbox(conn, tmp_path)
+    assert _history(conn, one) == [("upsert", "2026-10-12"), ("upsert", "2026-10-26")]
+
+
+def test_what_changed_compares_every_typed_column_of_the_store(conn):
+    """ledger.fact_row, the values "changed" compares, is generated from the store's columns:
+    a migration adding a column must generate it again (ledger.define_fact_row())."""
+    from ingest.feeds import contracts as c
+
+    compared = {
+        name
+        for (name,) in q(
+            conn,
+            "select a.attname from pg_attribute as a where a.attrelid = 'ledger.fact_row'::regclass"
+            " and a.attnum > 0 and not a.attisdropped",
+        )
+    }
+    assert compared == {col.name for feed in c.FEEDS.values() for col in feed.columns}
+
+
+def test_a_retraction_stored_without_its_key_gets_its_keys_period(conn, tmp_path):
+    """Retractions stored before they named their key are given their key's period by the
+    migration (the night's merge reads a key's facts from its period's blocks only)."""
+    from projledger.db.migrate import MIGRATIONS_DIR
+
+    a = credit(1)
+    write_csv(
+        tmp_path / "tax" / "20261020.csv",
+        TAX_ZH + ["状态"],
+        [[a, "甲", "2026-09", "增值税", "100", "", STREET, "", ""]],
+    )
+    write_csv(
+        tmp_path / "tax" / "20261022.csv",
+        TAX_ZH + ["状态"],
+        [[a, "甲", "2026-09", "增值税", "", "", STREET, "", "作废"]],
+    )
+    ingest_inbox(conn, tmp_path)
+    with conn.cursor() as cur:
+        cur.execute("alter table ledger.event disable trigger event_append_only")
+        cur.execute(
+            "update ledger.event set credit_code = null, period = null, tax_type = null "
+            "where op = 'retract'"
+        )
+        cur.execute("alter table ledger.event enable trigger event_append_only")
+        cur.execute((MIGRATIONS_DIR / "014_retraction_periods.sql").read_text())
+    assert q(conn, "select op, period::text from ledger.event order by event_id") == [
+        ("upsert", "2026-09-01"),
+        ("retract", "2026-09-01"),
+    ]

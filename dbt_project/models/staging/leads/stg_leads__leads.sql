@@ -8,25 +8,36 @@ source as (
     {{ snapshot_history('leads') }}
 ),
 
-latest as (
-    select distinct on (source.natural_key) source.*
+-- per lead its latest state, with the fact of its latest upsert (a leave or a retraction
+-- carries no values; one always follows an upsert): one pass over the history, not a join of
+-- the history with itself
+ranked as (
+    select
+        source.*,
+        first_value(source.fact) over (
+            partition by source.natural_key
+            order by source.op = 'upsert' desc, source.delivery_rank desc
+        ) as upserted_fact
     from source
-    order by source.natural_key asc, source.delivery_rank desc
 ),
 
-last_values as (
-    select distinct on (source.natural_key)
-        source.natural_key,
-        source.fact
-    from source
-    where source.op = 'upsert'
-    order by source.natural_key asc, source.delivery_rank desc
+latest as (
+    select distinct on (ranked.natural_key)
+        ranked.natural_key,
+        ranked.op,
+        ranked.upserted_fact as fact,
+        ranked.event_id,
+        ranked.batch_id,
+        ranked.delivered_on,
+        ranked.delivery_rank
+    from ranked
+    order by ranked.natural_key asc, ranked.delivery_rank desc
 ),
 
 renamed as (
     select
         latest.natural_key as lead_id,
-        {{ lead_columns('last_values') }},
+        {{ lead_columns('latest') }},
         latest.op = 'upsert' as in_ledger,
         latest.natural_key,
         latest.event_id,
@@ -34,7 +45,6 @@ renamed as (
         latest.delivered_on,
         latest.delivery_rank
     from latest
-    inner join last_values on latest.natural_key = last_values.natural_key
     where latest.op in ('upsert', 'leave')
 )
 
