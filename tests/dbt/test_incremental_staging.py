@@ -1,5 +1,6 @@
 """The tax staging table is kept incrementally: a night merges in the keys touched by what
-arrived since the last build. Whatever arrives in whatever order (a change, a retraction, a file
+arrived since the last build, and the tax months summed from it (int_tax_payer_months) the
+enterprise months of those keys. Whatever arrives in whatever order (a change, a retraction, a file
 dated before the last night but loaded after it, a file dated ahead of the night), and whatever
 the order of the nights (a replay of an earlier date), the table equals the full derivation
 from the event store as of that night."""
@@ -16,13 +17,14 @@ from tests.dbt.ledger_fixture import query, run_models, seeded, write_batches
 CC = "91320602MA1X0000{:02d}"
 
 
-def _tax(n: int, period: str, amount: float) -> tuple:
+def _tax(n: int, period: str, amount: float, carrier: str | None = None) -> tuple:
     data = {
         "credit_code": CC.format(n),
         "period": period,
         "tax_type": "增值税",
         "amount_yuan": amount,
         "street_code": "320602001",
+        "carrier": carrier,
     }
     return (f"{CC.format(n)}|{period}|增值税", "upsert", data)
 
@@ -33,7 +35,13 @@ def _void(n: int, period: str) -> tuple:
 
 FIRST = [("tax", "2026-10-20", "loaded", [_tax(n, "2026-09-01", 100 * n) for n in range(1, 6)])]
 LATER = [
-    ("tax", "2026-11-05", "loaded", [_tax(1, "2026-09-01", 150), _tax(6, "2026-10-01", 60)]),
+    # a change that also moves the enterprise's month to a carrier, and a new key
+    (
+        "tax",
+        "2026-11-05",
+        "loaded",
+        [_tax(1, "2026-09-01", 150, "紫琅科技园"), _tax(6, "2026-10-01", 60)],
+    ),
     ("tax", "2026-11-06", "loaded", [_void(2, "2026-09-01")]),
     # dated before the first night, loaded after it
     ("tax", "2026-10-25", "loaded", [_tax(3, "2026-09-01", 333)]),
@@ -41,6 +49,15 @@ LATER = [
     ("tax", "2026-12-01", "loaded", [_tax(1, "2026-09-01", 180)]),
 ]
 VOID_LATE = [("tax", "2026-11-04", "loaded", [_void(1, "2026-09-01")])]
+# a retraction stored before retractions named their key: its period only (migration 014)
+VOID_OLD = [
+    (
+        "tax",
+        "2026-11-07",
+        "loaded",
+        [(f"{CC.format(5)}|2026-09-01|增值税", "retract", {"period": "2026-09-01"})],
+    )
+]
 COLUMNS = (
     "natural_key, credit_code, period, tax_type, amount_yuan, event_id, batch_id, delivered_on"
 )
@@ -67,8 +84,21 @@ def _derived(settings, as_of: date) -> list[tuple]:
     )
 
 
+# The tax months as kept, and as summed from the staged rows.
+PAYER_MONTHS = (
+    "select credit_code, period, carrier_folded, carrier, amount_yuan, payments"
+    " from intermediate.int_tax_payer_months order by 1, 2, 3"
+)
+SUMMED = (
+    "select credit_code, period, carrier_folded, min(carrier), sum(amount_yuan), count(*)"
+    " from staging.stg_tax__payments group by 1, 2, 3 order by 1, 2, 3"
+)
+
+
 def _build(settings, as_of: date) -> list[tuple]:
-    run_models(settings, ["stg_tax__payments"], as_of)
+    """The staged rows after a night; the tax months kept beside them must equal their sums."""
+    run_models(settings, ["stg_tax__payments", "int_tax_payer_months"], as_of)
+    assert query(settings, PAYER_MONTHS) == query(settings, SUMMED)
     return _staged(settings)
 
 
@@ -94,6 +124,12 @@ def test_nights_in_any_order_equal_the_full_derivation(settings):
         CC.format(4),
     )
     assert untouched == [(first_night,)]
+    untouched = query(
+        settings,
+        "select built_as_of from intermediate.int_tax_payer_months where credit_code = %s",
+        CC.format(4),
+    )
+    assert untouched == [(first_night,)]
 
     assert _build(settings, night) == staged  # a re-run is a no-op
 
@@ -103,6 +139,11 @@ def test_nights_in_any_order_equal_the_full_derivation(settings):
     write_batches(conn, VOID_LATE, first_seq=len(FIRST) + len(LATER))
     conn.close()
     assert _build(settings, night) == _derived(settings, night) == staged
+
+    conn = connect(settings)
+    write_batches(conn, VOID_OLD, first_seq=len(FIRST) + len(LATER) + len(VOID_LATE))
+    conn.close()
+    assert _build(settings, night) == _derived(settings, night) == staged[:-2] + staged[-1:]
 
     ahead = date(2026, 12, 2)
     assert _build(settings, ahead) == _derived(settings, ahead)

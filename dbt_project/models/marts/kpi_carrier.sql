@@ -18,8 +18,8 @@ versions as (
     select * from {{ ref('dim_project') }}
 ),
 
-payments as (
-    select * from {{ ref('stg_tax__payments') }}
+payer_months as (
+    select * from {{ ref('int_tax_payer_months') }}
 ),
 
 relocation as (
@@ -70,22 +70,20 @@ project_counts as (
     group by project_links.carrier_name, project_links.period
 ),
 
--- Only the tax rows some quarter's window can reach, summed per enterprise and month first, so
--- that each quarter's window joins months, not rows (names come folded from staging).
+-- Only the enterprise months some quarter's window can reach (names come folded from staging).
 tax_months as (
     select
-        payments.carrier_folded as folded_name,
-        payments.credit_code,
-        payments.period,
-        sum(payments.amount_yuan) as amount_yuan
-    from payments
+        payer_months.carrier_folded as folded_name,
+        payer_months.credit_code,
+        payer_months.period,
+        payer_months.amount_yuan
+    from payer_months
     where
-        payments.carrier_folded is not null
-        and payments.period
+        payer_months.carrier_folded is not null
+        and payer_months.period
         >= (select min(quarters.tax_last_month) from quarters)
         - interval '1 month' * ({{ var('ttm_months') }} - 1)
-        and payments.period <= (select max(quarters.tax_last_month) from quarters)
-    group by payments.carrier_folded, payments.credit_code, payments.period
+        and payer_months.period <= (select max(quarters.tax_last_month) from quarters)
 ),
 
 -- per quarter, each enterprise once (a hash per enterprise rather than a sort of every month)

@@ -14,8 +14,8 @@ projects as (
     select * from {{ ref('int_projects_registered') }}
 ),
 
-payments as (
-    select * from {{ ref('stg_tax__payments') }}
+payer_months as (
+    select * from {{ ref('int_tax_payer_months') }}
 ),
 
 ttm as (
@@ -38,15 +38,15 @@ registry_uses as (
 -- each taxpayer once per name first (a hash of the rows, where count(distinct) sorts them all)
 tax_payers as (
     select
-        payments.carrier_folded as folded_name,
-        payments.credit_code,
-        min(payments.carrier) as used_name
-    from payments
+        payer_months.carrier_folded as folded_name,
+        payer_months.credit_code,
+        min(payer_months.carrier) as used_name
+    from payer_months
     cross join ttm
     where
-        payments.period between ttm.first_month and ttm.last_month
-        and payments.carrier_folded is not null
-    group by payments.carrier_folded, payments.credit_code
+        payer_months.period between ttm.first_month and ttm.last_month
+        and payer_months.carrier_folded is not null
+    group by payer_months.carrier_folded, payer_months.credit_code
 ),
 
 tax_uses as (

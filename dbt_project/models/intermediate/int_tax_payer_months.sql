@@ -1,0 +1,133 @@
+{{ config(
+    materialized='incremental',
+    unique_key=['credit_code', 'period'],
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    indexes=[
+        {'columns': ['credit_code', 'period']},
+        {'columns': ['built_as_of', 'built_through_batch']},
+    ],
+    pre_hook="{% if is_incremental() %}{{ forget_if_replayed() }}{% endif %}",
+    post_hook=[
+        "delete from {{ this }} as merged where merged.payments = 0"
+        " and (merged.built_as_of, merged.built_through_batch) = ({{ last_read(this) }})",
+        "analyze {{ this }}",
+    ],
+) }}
+{# Tax per enterprise, month and carrier (folded name), summed from the current tax records:
+   what the carrier rule and the carrier KPIs read, instead of every tax row. A night recomputes
+   only the (enterprise, month) pairs the tax staging table merged since this table's last read:
+   the pairs of the rows it wrote, and those of the retractions it read (which it drops). A pair
+   left without tax is merged as a row of no payments, then dropped (post-hook). A build for an
+   earlier as_of than the last one, or --full-refresh, sums it whole. #}
+with
+
+payments as (
+    select * from {{ ref('stg_tax__payments') }}
+),
+
+-- What this read is recorded as having read through: the last read of the staging table that
+-- left a row there (0 when it holds no tax). It may lag behind the batches merged (a read that
+-- merged only retractions leaves no row), never run ahead of them: the next night then reads
+-- those batches' retractions again, which recomputes the same pairs.
+staged as (
+    select coalesce(max(kept.built_through_batch), 0) as built_through_batch
+    from ({{ last_read(ref('stg_tax__payments')) }}) as kept
+),
+
+{% if is_incremental() %}
+    read_before as (
+        select
+            coalesce(max(kept.built_as_of), '-infinity'::date) as built_as_of,
+            coalesce(max(kept.built_through_batch), 0) as built_through_batch
+        from ({{ last_read(this) }}) as kept
+    ),
+
+    -- the keys the staging table dropped since: their pairs (an older retraction stored
+    -- without its enterprise stands for every pair of its month)
+    retracted as (
+        select
+            voided.credit_code,
+            voided.period
+        from read_before
+        inner join ledger.event as voided
+            on
+                voided.batch_id = any(array(
+                    select ledger.batches_since(
+                        'tax', {{ as_of() }}, read_before.built_as_of,
+                        read_before.built_through_batch
+                    )
+                ))
+        where voided.feed = 'tax' and voided.op = 'retract'
+    ),
+
+    touched as (
+        select
+            payments.credit_code,
+            payments.period
+        from payments
+        cross join read_before
+        where
+            (payments.built_as_of, payments.built_through_batch)
+            > (read_before.built_as_of, read_before.built_through_batch)
+        union
+        select
+            retracted.credit_code,
+            retracted.period
+        from retracted
+        where retracted.credit_code is not null
+        union
+        select
+            kept.credit_code,
+            kept.period
+        from {{ this }} as kept
+        inner join retracted
+            on retracted.credit_code is null and kept.period = retracted.period
+        union
+        -- no tax left at all
+        select
+            kept.credit_code,
+            kept.period
+        from {{ this }} as kept
+        where not exists (select 1 from payments)
+    ),
+
+    summed as (
+        select
+            touched.credit_code,
+            touched.period,
+            payments.carrier_folded,
+            min(payments.carrier) as carrier,
+            coalesce(sum(payments.amount_yuan), 0) as amount_yuan,
+            count(payments.natural_key) as payments
+        from touched
+        left join payments
+            on
+                touched.credit_code = payments.credit_code
+                and touched.period = payments.period
+        group by touched.credit_code, touched.period, payments.carrier_folded
+    ),
+{% else %}
+    summed as (
+        select
+            payments.credit_code,
+            payments.period,
+            payments.carrier_folded,
+            min(payments.carrier) as carrier,
+            sum(payments.amount_yuan) as amount_yuan,
+            count(*) as payments
+        from payments
+        group by payments.credit_code, payments.period, payments.carrier_folded
+    ),
+{% endif %}
+
+final as (
+    select
+        summed.*,
+        {{ as_of() }} as built_as_of,
+        staged.built_through_batch
+    from summed
+    cross join staged
+)
+
+select * from final
