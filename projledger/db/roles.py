@@ -93,6 +93,7 @@ def ensure_roles(conn: psycopg2.extensions.connection) -> list[str]:
     with conn.cursor() as cur:
         # Roles are cluster-wide: serialise concurrent builds creating them.
         cur.execute("select pg_advisory_xact_lock(7202613)")
+        _lock_marts(cur)
         _ensure_role(cur, BI_ROLE, login=True, password=os.environ.get("PROJLEDGER_BI_PASSWORD"))
         _ensure_role(cur, STREET_GROUP, login=False)
         for code in streets:
@@ -151,6 +152,22 @@ def ensure_roles(conn: psycopg2.extensions.connection) -> list[str]:
             )
     conn.commit()
     return done
+
+
+def _lock_marts(cur) -> None:
+    """Every marts table's lock, before any catalog row is changed. An ANALYZE (autovacuum's,
+    of a table dbt just rebuilt) holds its lock while it waits to write its statistics on the
+    table's catalog row: granting first and then waiting for its lock deadlocks with it. Waiting
+    first lets it finish (autovacuum is cancelled by a waiter)."""
+    cur.execute(
+        "select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
+        " where n.nspname = 'marts' and c.relkind in ('r', 'p') order by 1"
+    )
+    tables = [sql.Identifier("marts", name) for (name,) in cur.fetchall()]
+    if tables:
+        cur.execute(
+            sql.SQL("lock table {} in access exclusive mode").format(sql.SQL(", ").join(tables))
+        )
 
 
 def _street_access(cur) -> tuple[list[str], list[str], list[str]]:
