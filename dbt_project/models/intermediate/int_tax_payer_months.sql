@@ -22,10 +22,6 @@
    earlier as_of than the last one, or --full-refresh, sums it whole. #}
 with
 
-payments as (
-    select * from {{ ref('stg_tax__payments') }}
-),
-
 -- What this read is recorded as having read through: the last read of the staging table that
 -- left a row there (0 when it holds no tax). It may lag behind the batches merged (a read that
 -- merged only retractions leaves no row), never run ahead of them: the next night then reads
@@ -36,6 +32,9 @@ staged as (
 ),
 
 {% if is_incremental() %}
+    -- (read as scalar subqueries below: plan-time parameters, so that the staging table and
+    -- the store are searched by their indexes; the staging table is named where it is read, a
+    -- CTE read twice would be copied whole)
     read_before as (
         select
             coalesce(max(kept.built_as_of), '-infinity'::date) as built_as_of,
@@ -49,27 +48,30 @@ staged as (
         select
             voided.credit_code,
             voided.period
-        from read_before
-        inner join ledger.event as voided
-            on
-                voided.batch_id = any(array(
-                    select ledger.batches_since(
-                        'tax', {{ as_of() }}, read_before.built_as_of,
-                        read_before.built_through_batch
-                    )
-                ))
-        where voided.feed = 'tax' and voided.op = 'retract'
+        from ledger.event as voided
+        where
+            voided.feed = 'tax'
+            and voided.op = 'retract'
+            and voided.batch_id = any(array(
+                select ledger.batches_since(
+                    'tax',
+                    {{ as_of() }},
+                    (select read_before.built_as_of from read_before),
+                    (select read_before.built_through_batch from read_before)
+                )
+            ))
     ),
 
     touched as (
         select
-            payments.credit_code,
-            payments.period
-        from payments
-        cross join read_before
+            written.credit_code,
+            written.period
+        from {{ ref('stg_tax__payments') }} as written
         where
-            (payments.built_as_of, payments.built_through_batch)
-            > (read_before.built_as_of, read_before.built_through_batch)
+            (written.built_as_of, written.built_through_batch) > (
+                (select read_before.built_as_of from read_before),
+                (select read_before.built_through_batch from read_before)
+            )
         union
         select
             retracted.credit_code,
@@ -89,7 +91,7 @@ staged as (
             kept.credit_code,
             kept.period
         from {{ this }} as kept
-        where not exists (select 1 from payments)
+        where not exists (select 1 from {{ ref('stg_tax__payments') }})
     ),
 
     summed as (
@@ -101,13 +103,17 @@ staged as (
             coalesce(sum(payments.amount_yuan), 0) as amount_yuan,
             count(payments.natural_key) as payments
         from touched
-        left join payments
+        left join {{ ref('stg_tax__payments') }} as payments
             on
                 touched.credit_code = payments.credit_code
                 and touched.period = payments.period
         group by touched.credit_code, touched.period, payments.carrier_folded
     ),
 {% else %}
+    payments as (
+        select * from {{ ref('stg_tax__payments') }}
+    ),
+
     summed as (
         select
             payments.credit_code,
