@@ -56,6 +56,22 @@
     limit 1
 {%- endmacro %}
 
+{# The last read of an incremental reader as SQL literals, known when its model is compiled:
+   {as_of: a date literal, batch: a number}; -infinity and 0 when it has none, or when the build
+   is for an earlier as_of (its pre-hook forget_if_replayed then empties it). #}
+{% macro last_read_literals(state) -%}
+    {%- set since = {'as_of': "'-infinity'::date", 'batch': 0} -%}
+    {%- if execute -%}
+        {%- for last in run_query(
+            "select kept.built_as_of::text, kept.built_through_batch from ("
+            ~ last_read(state) ~ ") as kept where kept.built_as_of <= " ~ as_of()
+        ).rows -%}
+            {%- do since.update({'as_of': "date '" ~ last[0] ~ "'", 'batch': last[1] | int}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(since) }}
+{%- endmacro %}
+
 {# What an incremental reader of a feed records of its read: the run's as_of and the feed's
    last batch. A feed's batches commit one at a time under its lock, in batch_id order, so a
    batch not yet committed will come after this one. #}

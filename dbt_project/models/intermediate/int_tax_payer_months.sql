@@ -32,16 +32,10 @@ staged as (
 ),
 
 {% if is_incremental() %}
-    -- (read as scalar subqueries below: plan-time parameters, so that the staging table and
-    -- the store are searched by their indexes; the staging table is named where it is read, a
-    -- CTE read twice would be copied whole)
-    read_before as (
-        select
-            coalesce(max(kept.built_as_of), '-infinity'::date) as built_as_of,
-            coalesce(max(kept.built_through_batch), 0) as built_through_batch
-        from ({{ last_read(this) }}) as kept
-    ),
-
+    {#- This table's last read as literals: the planner then sizes the rows written since from
+        the staging table's statistics and searches them by index (a value known only at run
+        time is taken for a third of the table, and read by a scan of it). -#}
+    {%- set since = last_read_literals(this) %}
     -- the keys the staging table dropped since: their pairs (an older retraction stored
     -- without its enterprise stands for every pair of its month)
     retracted as (
@@ -54,10 +48,7 @@ staged as (
             and voided.op = 'retract'
             and voided.batch_id = any(array(
                 select ledger.batches_since(
-                    'tax',
-                    {{ as_of() }},
-                    (select read_before.built_as_of from read_before),
-                    (select read_before.built_through_batch from read_before)
+                    'tax', {{ as_of() }}, {{ since.as_of }}, {{ since.batch }}
                 )
             ))
     ),
@@ -68,10 +59,8 @@ staged as (
             written.period
         from {{ ref('stg_tax__payments') }} as written
         where
-            (written.built_as_of, written.built_through_batch) > (
-                (select read_before.built_as_of from read_before),
-                (select read_before.built_through_batch from read_before)
-            )
+            (written.built_as_of, written.built_through_batch)
+            > ({{ since.as_of }}, {{ since.batch }})
         union
         select
             retracted.credit_code,
