@@ -31,11 +31,12 @@ staged as (
     from ({{ last_read(ref('stg_tax__payments')) }}) as kept
 ),
 
-{% if is_incremental() %}
-    {#- This table's last read as literals: the planner then sizes the rows written since from
-        the staging table's statistics and searches them by index (a value known only at run
-        time is taken for a third of the table, and read by a scan of it). -#}
-    {%- set since = last_read_literals(this) %}
+{#- This table's last read as literals: the planner then sizes the rows written since from the
+    staging table's statistics and searches them by index (a value known only at run time is
+    taken for a third of the table, and read by a scan of it). With none (a new table, or a
+    replay the pre-hook emptied it for), the pairs are summed whole. -#}
+{%- set since = last_read_literals(this) if is_incremental() else {'batch': 0} -%}
+{% if since.batch > 0 %}
     -- the keys the staging table dropped since: their pairs (an older retraction stored
     -- without its enterprise stands for every pair of its month)
     retracted as (
@@ -83,21 +84,31 @@ staged as (
         where not exists (select 1 from {{ ref('stg_tax__payments') }})
     ),
 
+    -- each pair's rows by the staging table's index (a nested loop, however many pairs the
+    -- planner guesses the union gives)
     summed as (
         select
             touched.credit_code,
             touched.period,
-            payments.carrier_folded,
-            min(payments.carrier) as carrier,
-            coalesce(sum(payments.amount_yuan), 0) as amount_yuan,
-            count(payments.natural_key) as payments
+            pair.carrier_folded,
+            pair.carrier,
+            coalesce(pair.amount_yuan, 0) as amount_yuan,
+            coalesce(pair.payments, 0) as payments
         from touched
-        left join {{ ref('stg_tax__payments') }} as payments
-            on
-                touched.credit_code = payments.credit_code
-                and touched.period = payments.period
-        group by touched.credit_code, touched.period, payments.carrier_folded
+        left join lateral (
+            select
+                payments.carrier_folded,
+                min(payments.carrier) as carrier,
+                sum(payments.amount_yuan) as amount_yuan,
+                count(*) as payments
+            from {{ ref('stg_tax__payments') }} as payments
+            where
+                payments.credit_code = touched.credit_code
+                and payments.period = touched.period
+            group by payments.carrier_folded
+        ) as pair on true
     ),
+
 {% else %}
     payments as (
         select * from {{ ref('stg_tax__payments') }}
