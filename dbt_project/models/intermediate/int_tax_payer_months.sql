@@ -31,11 +31,11 @@ staged as (
     from ({{ last_read(ref('stg_tax__payments')) }}) as kept
 ),
 
-{#- This table's last read as literals: the planner then sizes the rows written since from the
+{# This table's last read as literals: the planner then sizes the rows written since from the
     staging table's statistics and searches them by index (a value known only at run time is
     taken for a third of the table, and read by a scan of it). With none (a new table, or a
-    replay the pre-hook emptied it for), the pairs are summed whole. -#}
-{%- set since = last_read_literals(this) if is_incremental() else {'batch': 0} -%}
+    replay the pre-hook emptied it for), the pairs are summed whole. #}
+{% set since = last_read_literals(this) if is_incremental() else {'batch': 0} %}
 {% if since.batch > 0 %}
     -- the keys the staging table dropped since: their pairs (an older retraction stored
     -- without its enterprise stands for every pair of its month)
