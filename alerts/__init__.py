@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from psycopg2.extras import Json
+from psycopg2.extras import Json, execute_values
 
 from alerts.channels import load_channels
 from alerts.deliver import Outgoing, deliver
@@ -149,27 +149,31 @@ def _record(conn, settings: Settings, as_of: date, p: Planned) -> int | None:
             conn.rollback()
             return None
         alert_id = row[0]
-        for e in d.entries:
-            i = e.item
-            cur.execute(
-                """
-                insert into alerts.alert_item (alert_id, item_kind, item_id, state, rule_id,
-                    opened_on, days_open, escalated, project_code, detail)
-                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                """,
+        # one statement for the items: a province night lists thousands
+        execute_values(
+            cur,
+            """
+            insert into alerts.alert_item (alert_id, item_kind, item_id, state, rule_id,
+                opened_on, days_open, escalated, project_code, detail)
+            values %s
+            """,
+            [
                 (
                     alert_id,
-                    i.kind,
-                    i.item_id,
+                    e.item.kind,
+                    e.item.item_id,
                     e.state,
-                    i.rule_id,
-                    i.opened_on,
+                    e.item.rule_id,
+                    e.item.opened_on,
                     e.days_open,
                     e.escalated,
-                    i.project_code,
-                    Json(i.to_json()),
-                ),
-            )
+                    e.item.project_code,
+                    Json(e.item.to_json()),
+                )
+                for e in d.entries
+            ],
+            page_size=1000,
+        )
     conn.commit()
     return alert_id
 

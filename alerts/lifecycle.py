@@ -57,45 +57,53 @@ class Digest:
         return any(e.escalated and e.state in (NEW, REMINDER) for e in self.entries)
 
 
-def load_history(conn, as_of: date) -> dict[tuple[str, str, str], Episode | None]:
-    """(owner, kind, item_id) -> its open episode (None if it last resolved; a rejected row
-    maps to a closed marker since it is never re-sent)."""
+def load_history(conn, as_of: date) -> dict[tuple[str, str, str], Episode]:
+    """(owner, kind, item_id) -> its open episode: the alerts that listed it since it last
+    resolved (a key whose last listing resolved it is left out; a rejected row, never
+    resolved, stays in, since it is never re-sent). Summed in the database: a night reads one
+    row per open item, not every item of every earlier alert."""
     with conn.cursor() as cur:
         cur.execute(
             """
-            select a.owner_dept, i.item_kind, i.item_id, a.run_date, i.state, i.escalated,
-                   i.detail
-            from alerts.alert_item as i
-            join alerts.alert as a on a.alert_id = i.alert_id
-            where a.run_date < %s
-            order by a.run_date, a.alert_id
+            with listed as (
+                select a.owner_dept, i.item_kind, i.item_id, a.run_date, i.state, i.escalated,
+                       i.detail,
+                       row_number() over (
+                           partition by a.owner_dept, i.item_kind, i.item_id
+                           order by a.run_date, a.alert_id
+                       ) as seq
+                from alerts.alert_item as i
+                join alerts.alert as a on a.alert_id = i.alert_id
+                where a.run_date < %(as_of)s
+            ),
+            resolved as (
+                select owner_dept, item_kind, item_id, max(seq) as seq
+                from listed where state = %(resolved)s
+                group by owner_dept, item_kind, item_id
+            )
+            select l.owner_dept, l.item_kind, l.item_id, min(l.run_date),
+                   max(l.run_date) filter (where l.state in (%(new)s, %(reminder)s)),
+                   bool_or(l.escalated),
+                   (array_agg(l.state order by l.seq desc))[1],
+                   (array_agg(l.detail order by l.seq desc))[1]
+            from listed as l
+            left join resolved as r using (owner_dept, item_kind, item_id)
+            where l.seq > coalesce(r.seq, 0)
+            group by l.owner_dept, l.item_kind, l.item_id
             """,
-            (as_of,),
+            {"as_of": as_of, "resolved": RESOLVED, "new": NEW, "reminder": REMINDER},
         )
         rows = cur.fetchall()
-    history: dict[tuple[str, str, str], Episode | None] = {}
-    for owner, kind, item_id, run_date, state, escalated, detail in rows:
-        key = (owner, kind, item_id)
-        ep = history.get(key)
-        if state == RESOLVED:
-            history[key] = None
-            continue
-        item = Item.from_json(detail) if detail else Item(kind, item_id, owner, "")
-        if ep is None:
-            ep = Episode(
-                first_sent=run_date,
-                last_news=None,
-                escalated=False,
-                last_state=state,
-                last_item=item,
-            )
-            history[key] = ep
-        if state in (NEW, REMINDER):
-            ep.last_news = run_date
-        ep.escalated = ep.escalated or escalated
-        ep.last_state = state
-        ep.last_item = item
-    return history
+    return {
+        (owner, kind, item_id): Episode(
+            first_sent=first_sent,
+            last_news=last_news,
+            escalated=escalated,
+            last_state=state,
+            last_item=Item.from_json(detail) if detail else Item(kind, item_id, owner, ""),
+        )
+        for owner, kind, item_id, first_sent, last_news, escalated, state, detail in rows
+    }
 
 
 def decide(
