@@ -66,8 +66,8 @@ def load_history(conn, as_of: date) -> dict[tuple[str, str, str], Episode]:
         cur.execute(
             """
             with listed as (
-                select a.owner_dept, i.item_kind, i.item_id, a.run_date, i.state, i.escalated,
-                       i.detail,
+                select a.owner_dept, i.item_kind, i.item_id, a.run_date, a.alert_id, i.state,
+                       i.escalated,
                        row_number() over (
                            partition by a.owner_dept, i.item_kind, i.item_id
                            order by a.run_date, a.alert_id
@@ -80,16 +80,25 @@ def load_history(conn, as_of: date) -> dict[tuple[str, str, str], Episode]:
                 select owner_dept, item_kind, item_id, max(seq) as seq
                 from listed where state = %(resolved)s
                 group by owner_dept, item_kind, item_id
+            ),
+            episodes as (
+                select l.owner_dept, l.item_kind, l.item_id, min(l.run_date) as first_sent,
+                       max(l.run_date) filter (where l.state in (%(new)s, %(reminder)s))
+                           as last_news,
+                       bool_or(l.escalated) as escalated,
+                       (array_agg(l.alert_id order by l.seq desc))[1] as last_alert_id
+                from listed as l
+                left join resolved as r using (owner_dept, item_kind, item_id)
+                where l.seq > coalesce(r.seq, 0)
+                group by l.owner_dept, l.item_kind, l.item_id
             )
-            select l.owner_dept, l.item_kind, l.item_id, min(l.run_date),
-                   max(l.run_date) filter (where l.state in (%(new)s, %(reminder)s)),
-                   bool_or(l.escalated),
-                   (array_agg(l.state order by l.seq desc))[1],
-                   (array_agg(l.detail order by l.seq desc))[1]
-            from listed as l
-            left join resolved as r using (owner_dept, item_kind, item_id)
-            where l.seq > coalesce(r.seq, 0)
-            group by l.owner_dept, l.item_kind, l.item_id
+            -- the last listing's state and item, by the items' key
+            select e.owner_dept, e.item_kind, e.item_id, e.first_sent, e.last_news, e.escalated,
+                   last.state, last.detail
+            from episodes as e
+            join alerts.alert_item as last
+                on last.alert_id = e.last_alert_id and last.item_kind = e.item_kind
+                and last.item_id = e.item_id
             """,
             {"as_of": as_of, "resolved": RESOLVED, "new": NEW, "reminder": REMINDER},
         )
