@@ -4,7 +4,7 @@
    then pass the var ledger_analyzed. #}
 {% macro analyze_ledger() -%}
     {%- if execute -%}
-        {%- do run_query('analyze ledger.batch, ledger.event, ledger.rejected_row') -%}
+        {%- do run_query('select ledger.analyze_stale()') -%}
         {%- do run_query('select ledger.summarize_new_ranges()') -%}
     {%- endif -%}
 {%- endmacro %}

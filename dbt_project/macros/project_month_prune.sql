@@ -22,13 +22,18 @@
                 events.feed,
                 events.key_head
             from {{ ref('stg_ledger__events') }} as events
-            cross join watermark
             where
                 events.feed in ('registry', 'stats_fai', 'stats_enterprise', 'tax')
-                and (
-                    events.delivered_on > watermark.wm_delivered
-                    or events.batch_id > watermark.wm_batch
-                )
+                -- the batches past the watermarks, as an array: an index condition on each
+                -- feed's events (compared row by row, every event of the feeds was read)
+                and events.batch_id = any(array(
+                    select batches.batch_id
+                    from {{ source('ledger', 'batch') }} as batches
+                    cross join watermark
+                    where
+                        batches.delivered_on > watermark.wm_delivered
+                        or batches.batch_id > watermark.wm_batch
+                ))
         )
 
         delete from {{ this }} as target
