@@ -29,19 +29,13 @@
 {%- endmacro %}
 
 {# For an incremental model keeping a non-snapshot feed's current state (the columns
-   built_as_of and built_through_batch record what it has read): the current fact of every key
-   touched by a batch known since, as of the run's as_of; all keys when the model is empty. #}
-{% macro latest_events_since(feed, state) -%}
+   built_as_of and built_through_batch record what it has read; `since` is its last read, as
+   last_read_literals gives it): the current fact of every key touched by a batch known since,
+   as of the run's as_of; all keys when the model is empty (or emptied for an earlier as_of). #}
+{% macro latest_events_since(feed, since) -%}
     {{ _facts_of('current_events') }}
-    from
-        (
-            select
-                coalesce(max(kept.built_as_of), '-infinity'::date) as built_as_of,
-                coalesce(max(kept.built_through_batch), 0) as built_through_batch
-            from ({{ last_read(state) }}) as kept
-        ) as read_before
-    cross join lateral ledger.current_events_since(
-        '{{ feed }}', {{ as_of() }}, read_before.built_as_of, read_before.built_through_batch
+    from ledger.current_events_since(
+        '{{ feed }}', {{ as_of() }}, {{ since.as_of }}, {{ since.batch }}
     ) as current_events
 {%- endmacro %}
 

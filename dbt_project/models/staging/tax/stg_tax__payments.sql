@@ -26,7 +26,8 @@ with
 
 source as (
     {% if is_incremental() -%}
-        {{ latest_events_since('tax', this) }}
+        {% set since = last_read_literals(this) %}
+        {{ latest_events_since('tax', since) }}
     {%- else -%}
         {{ latest_events('tax') }}
     {%- endif %}
