@@ -32,6 +32,10 @@ tax as (
     select * from {{ ref('stg_tax__payments') }}
 ),
 
+batches as (
+    select * from {{ ref('stg_ledger__batches') }}
+),
+
 leads as (
     select * from {{ ref('stg_leads__leads') }}
 ),
@@ -83,7 +87,7 @@ investment as (
 ),
 
 -- An enterprise's street: its registry project's (the latest registered), else its latest tax
--- row's.
+-- row's: of the latest month, the latest delivered (never the last loaded), then the file's last.
 project_streets as (
     select distinct on (projects.credit_code)
         projects.credit_code,
@@ -99,10 +103,18 @@ tax_streets as (
         tax.credit_code,
         tax.street_code
     from tax
+    inner join batches on tax.batch_id = batches.batch_id
     where
         tax.street_code is not null
         and tax.credit_code in (select certificates.credit_code from certificates)
-    order by tax.credit_code asc, tax.period desc, tax.delivered_on desc, tax.event_id desc
+    order by
+        tax.credit_code asc,
+        tax.period desc,
+        batches.delivered_on desc,
+        batches.delivery_seq desc,
+        batches.file_name desc,
+        batches.sha256 desc,
+        tax.event_id desc
 ),
 
 certificate_streets as (
