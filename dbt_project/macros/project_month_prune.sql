@@ -5,6 +5,16 @@
    Watermarks are read from the rows themselves, so a full refresh builds the same table. #}
 {% macro project_month_prune() %}
     {% if is_incremental() %}
+        {% set past_watermarks -%}
+            array(
+                select batches.batch_id
+                from {{ source('ledger', 'batch') }} as batches
+                cross join watermark
+                where
+                    batches.delivered_on > watermark.wm_delivered
+                    or batches.batch_id > watermark.wm_batch
+            )
+        {%- endset %}
         delete from {{ this }}
         where (select max(last_delivered_on) from {{ this }}) > {{ as_of() }};
 
@@ -24,16 +34,8 @@
             from {{ ref('stg_ledger__events') }} as events
             where
                 events.feed in ('registry', 'stats_fai', 'stats_enterprise', 'tax')
-                -- the batches past the watermarks, as an array: an index condition on each
-                -- feed's events (compared row by row, every event of the feeds was read)
-                and events.batch_id = any(array(
-                    select batches.batch_id
-                    from {{ source('ledger', 'batch') }} as batches
-                    cross join watermark
-                    where
-                        batches.delivered_on > watermark.wm_delivered
-                        or batches.batch_id > watermark.wm_batch
-                ))
+                -- the batches past the watermarks
+                and {{ in_batches('events.batch_id', past_watermarks) }}
         )
 
         delete from {{ this }} as target

@@ -47,11 +47,8 @@ staged as (
         where
             voided.feed = 'tax'
             and voided.op = 'retract'
-            and voided.batch_id = any(array(
-                select ledger.batches_since(
-                    'tax', {{ as_of() }}, {{ since.as_of }}, {{ since.batch }}
-                )
-            ))
+            and {{ in_batches('voided.batch_id', "array(select ledger.batches_since('tax', "
+                ~ as_of() ~ ", " ~ since.as_of ~ ", " ~ since.batch ~ "))") }}
     ),
 
     touched as (
