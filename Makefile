@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat uv.lock pyproject.toml | cksum | cut -d'
 $(STAMP): pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(BIN)/uv || $(BIN)/pip install --quiet uv
-	$(BIN)/uv sync --frozen --inexact --extra dev --python $(BIN)/python
+	$(BIN)/uv sync --frozen --inexact --extra dev --compile-bytecode --python $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -22,7 +22,7 @@ test: $(STAMP)
 	AIRFLOW__COSMOS__ENABLE_TELEMETRY=False $(BIN)/python -m pytest
 
 bench: $(STAMP)
-	$(BIN)/uv sync --frozen --inexact --extra dev --extra bench --python $(BIN)/python
+	$(BIN)/uv sync --frozen --inexact --extra dev --extra bench --compile-bytecode --python $(BIN)/python
 	$(BIN)/projledger bench
 	$(BIN)/projledger bench --store --rows 1000000 --preload-files 9
 
