@@ -7,6 +7,7 @@ are thresholds: the vars of dbt_project.yml."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -63,6 +64,24 @@ def _extra(feed: str) -> list:
     return [_not_null(c) for c in {"land": ["area_m2"], "tax": ["amount_yuan"]}.get(feed, [])]
 
 
+# A pattern of one character class repeated n times, as the credit code's.
+_CLASS_REPEATED = re.compile(r"^\^\[([^\]]+)\]\{(\d+)\}\$$")
+
+
+def _pattern(column: str, pattern: str) -> list:
+    """The column matches the pattern. One character class repeated n times is checked as the
+    class repeated (`+`) and a length of n: the same values pass, and PostgreSQL's regex engine
+    matches a bounded repeat several times slower (6.2 s against 1.2 s for the province's 9.2M
+    staged tax rows)."""
+    repeated = _CLASS_REPEATED.match(pattern)
+    if repeated is None:
+        return [gxe.ExpectColumnValuesToMatchRegex(column=column, regex=pattern)]
+    return [
+        gxe.ExpectColumnValuesToMatchRegex(column=column, regex=f"^[{repeated[1]}]+$"),
+        gxe.ExpectColumnValueLengthsToEqual(column=column, value=int(repeated[2])),
+    ]
+
+
 def _value_set(column: Column) -> list[str]:
     if column.kind == STREET_CODE:
         return list(reference.values("streets.street_code"))
@@ -78,9 +97,9 @@ def _column_expectations(feed: Feed, column: Column, as_of: date, limits: dict) 
     if feed.key == (name,):
         out.append(gxe.ExpectColumnValuesToBeUnique(column=name))
     if column.kind in PATTERNS:
-        out.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=PATTERNS[column.kind]))
+        out += _pattern(name, PATTERNS[column.kind])
     if column.pattern:
-        out.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=column.pattern))
+        out += _pattern(name, column.pattern)
     if values := _value_set(column):
         out.append(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=values))
     if column.kind == NUMBER and not column.signed:

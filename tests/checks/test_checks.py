@@ -81,6 +81,11 @@ def test_good_then_bad_data(settings):
     assert keys["feed_registry.expect_column_values_to_match_regex.project_code"] == {
         "2024-3206-BAD"
     }
+    # Credit codes: one with a letter outside the alphabet, one a character short.
+    assert "2024-3206-BAD" in keys["feed_registry.expect_column_values_to_match_regex.credit_code"]
+    short = f"{w.SHORT_CREDIT_CODE}|2026-09-01|增值税"
+    tax_credit = [k for n, k in keys.items() if n.startswith("feed_tax.") and "credit" in n]
+    assert tax_credit and set().union(*tax_credit) == {short}
     assert "feed_registry.expect_column_values_to_be_in_set.street_code" in keys
     assert "feed_registry.expect_column_values_to_be_in_set.industry" in keys
     assert "feed_registry.expect_column_values_to_be_between.planned_investment" in keys
@@ -90,7 +95,7 @@ def test_good_then_bad_data(settings):
         f"{w.P2}|发射"
     }
     # Negative tax (a refund) is not a finding.
-    assert not [n for n in failed if n.startswith("feed_tax")]
+    assert not [n for n in failed if n.startswith("feed_tax") and "credit_code" not in n]
     band = failed["deliveries.latest_delivery_rows_tax"]
     assert band.failing_keys == ["tax/20261020.csv"]
     fai = failed["coverage.missing_fai_report"]

@@ -19,6 +19,7 @@ P2 = "2024-320602-39-03-000418"
 P3 = "2025-320602-39-03-000001"
 C1 = "91320602MA1XXXXX0A"  # shape only: the check character is ingest's business
 C2 = "91320602MA1YYYYY1B"
+SHORT_CREDIT_CODE = "91320602MA1YYYYY1"
 STREET_A = "320602001"  # 和平桥街道
 STREET_B = "320602002"  # 任港街道
 
@@ -218,6 +219,20 @@ def load_staging(conn, bad: bool = False) -> None:
             )
         )
         milestones.append((f"{P2}|发射", P2, "发射", None, d(2030, 1, 1), d(2026, 11, 16), None))
+        # a credit code one character short, every character of the alphabet
+        tax.append(
+            (
+                f"{SHORT_CREDIT_CODE}|2026-09-01|增值税",
+                SHORT_CREDIT_CODE,
+                "丙公司",
+                d(2026, 9, 1),
+                "增值税",
+                100,
+                d(2026, 9, 18),
+                STREET_B,
+                None,
+            )
+        )
     rows = {
         "stg_registry__projects": registry,
         "stg_land__parcels": land,
