@@ -37,6 +37,9 @@ staged as (
     replay the pre-hook emptied it for), the pairs are summed whole. #}
 {% set since = last_read_literals(this) if is_incremental() else {'batch': 0} %}
 {% if since.batch > 0 %}
+    {% set arrived -%}
+        array(select ledger.batches_since('tax', {{ as_of() }}, {{ since.as_of }}, {{ since.batch }}))
+    {%- endset %}
     -- the keys the staging table dropped since: their pairs (an older retraction stored
     -- without its enterprise stands for every pair of its month)
     retracted as (
@@ -47,8 +50,7 @@ staged as (
         where
             voided.feed = 'tax'
             and voided.op = 'retract'
-            and {{ in_batches('voided.batch_id', "array(select ledger.batches_since('tax', "
-                ~ as_of() ~ ", " ~ since.as_of ~ ", " ~ since.batch ~ "))") }}
+            and {{ in_batches('voided.batch_id', arrived) }}
     ),
 
     touched as (
