@@ -92,15 +92,23 @@ def load_history(conn, as_of: date) -> dict[tuple[str, str, str], Episode]:
                 where l.seq > coalesce(r.seq, 0)
                 group by l.owner_dept, l.item_kind, l.item_id
             )
-            -- the last listing's state and item, by the items' key
+            -- the last listing's state and item, by the items' key; a rejected row's item is
+            -- never listed again (only whether it was sent counts): its JSON is not read
             select e.owner_dept, e.item_kind, e.item_id, e.first_sent, e.last_news, e.escalated,
-                   last.state, last.detail
+                   last.state,
+                   case when e.item_kind <> %(rejected_kind)s then last.detail end as detail
             from episodes as e
             join alerts.alert_item as last
                 on last.alert_id = e.last_alert_id and last.item_kind = e.item_kind
                 and last.item_id = e.item_id
             """,
-            {"as_of": as_of, "resolved": RESOLVED, "new": NEW, "reminder": REMINDER},
+            {
+                "as_of": as_of,
+                "resolved": RESOLVED,
+                "new": NEW,
+                "reminder": REMINDER,
+                "rejected_kind": REJECTED,
+            },
         )
         rows = cur.fetchall()
     return {

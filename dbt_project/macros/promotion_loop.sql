@@ -29,13 +29,18 @@
 {%- endmacro %}
 
 {# The TTM tax window as two date columns, first_month and last_month: the ttm_months months
-   ending with the last month whose tax is due at as_of (due day tax_due_day of the next month). #}
+   ending with the last month whose tax is due at as_of (due day tax_due_day of the next month).
+   Computed here, as literals: date_trunc of a date is only stable, so in SQL it would be taken
+   again for every row it filters, and the planner would guess at what it keeps. #}
 {% macro tax_ttm_bounds() -%}
-    (
-        date_trunc('month', {{ as_of() }} - {{ var('tax_due_day') }} + 1)
-        - interval '1 month' * {{ var('ttm_months') }}
-    )::date as first_month,
-    (
-        date_trunc('month', {{ as_of() }} - {{ var('tax_due_day') }} + 1) - interval '1 month'
-    )::date as last_month
+    {%- set due = modules.datetime.date.fromisoformat(as_of_str())
+        - modules.datetime.timedelta(days=var('tax_due_day') - 1) -%}
+    {#- months since year 0 of the month holding the latest due day -#}
+    {%- set month = due.year * 12 + due.month - 1 -%}
+    date '{{ month_literal(month - var('ttm_months')) }}' as first_month,
+    date '{{ month_literal(month - 1) }}' as last_month
+{%- endmacro %}
+
+{% macro month_literal(month) -%}
+    {{- '%04d-%02d-01' | format(month // 12, month % 12 + 1) -}}
 {%- endmacro %}

@@ -70,41 +70,37 @@ project_counts as (
     group by project_links.carrier_name, project_links.period
 ),
 
--- Only the enterprise months some quarter's window can reach (names come folded from staging).
-tax_months as (
-    select
-        payer_months.carrier_folded as folded_name,
-        payer_months.credit_code,
-        payer_months.period,
-        payer_months.amount_yuan
-    from payer_months
-    where
-        payer_months.carrier_folded is not null
-        and payer_months.period
-        >= (select min(quarters.tax_last_month) from quarters)
-        - interval '1 month' * ({{ var('ttm_months') }} - 1)
-        and payer_months.period <= (select max(quarters.tax_last_month) from quarters)
-),
-
--- per quarter, each enterprise once (a hash per enterprise rather than a sort of every month)
-tax_payers as (
+-- Each quarter's names, month by month of its window: the tax months are then joined on
+-- (name, month), an equality the planner sizes from the payer months' statistics (a range join
+-- it guesses at far too small, and sorts the whole window's rows on disk to group them).
+quarter_months as (
     select
         quarters.carrier_name,
         quarters.period,
-        tax_months.credit_code,
-        sum(tax_months.amount_yuan) as tax_ttm_yuan
+        names.folded_name,
+        (quarters.tax_last_month - interval '1 month' * months_back.n)::date as month
     from quarters
     inner join names
         on
             quarters.carrier_name = names.carrier_name
             and quarters.period = names.period
-    inner join tax_months
+    -- integers: the planner knows how many rows this gives
+    cross join generate_series(0, {{ var('ttm_months') }} - 1) as months_back (n)
+),
+
+-- per quarter, each enterprise once (a hash per enterprise rather than a sort of every month)
+tax_payers as (
+    select
+        quarter_months.carrier_name,
+        quarter_months.period,
+        payer_months.credit_code,
+        sum(payer_months.amount_yuan) as tax_ttm_yuan
+    from quarter_months
+    inner join payer_months
         on
-            names.folded_name = tax_months.folded_name
-            and tax_months.period
-            between (quarters.tax_last_month - interval '1 month' * ({{ var('ttm_months') }} - 1))
-            and quarters.tax_last_month
-    group by quarters.carrier_name, quarters.period, tax_months.credit_code
+            quarter_months.folded_name = payer_months.carrier_folded
+            and quarter_months.month = payer_months.period
+    group by quarter_months.carrier_name, quarter_months.period, payer_months.credit_code
 ),
 
 tax_totals as (
