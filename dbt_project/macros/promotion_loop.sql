@@ -33,11 +33,12 @@
    Computed here, as literals: date_trunc of a date is only stable, so in SQL it would be taken
    again for every row it filters, and the planner would guess at what it keeps. #}
 {% macro tax_ttm_bounds() -%}
-    {%- set due = modules.datetime.date.fromisoformat(as_of_str())
-        - modules.datetime.timedelta(days=var('tax_due_day') - 1) -%}
-    {#- months since year 0 of the month holding the latest due day -#}
-    {%- set month = due.year * 12 + due.month - 1 -%}
-    date '{{ month_literal(month - var('ttm_months')) }}' as first_month,
+    {%- set day = as_of_str() -%}
+    {#- months since year 0 of the month of as_of - (tax_due_day - 1) days: as_of's own month
+        from its due day on, the month before until then -#}
+    {%- set month = (day[0:4] | int) * 12 + (day[5:7] | int) - 1
+        - (1 if (day[8:10] | int) < (var('tax_due_day') | int) else 0) -%}
+    date '{{ month_literal(month - (var('ttm_months') | int)) }}' as first_month,
     date '{{ month_literal(month - 1) }}' as last_month
 {%- endmacro %}
 

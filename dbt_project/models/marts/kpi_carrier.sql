@@ -78,7 +78,7 @@ quarter_months as (
         quarters.carrier_name,
         quarters.period,
         names.folded_name,
-        (quarters.tax_last_month - interval '1 month' * months_back.n)::date as month
+        (quarters.tax_last_month - interval '1 month' * months_back.n)::date as tax_month
     from quarters
     inner join names
         on
@@ -99,7 +99,7 @@ tax_payers as (
     inner join payer_months
         on
             quarter_months.folded_name = payer_months.carrier_folded
-            and quarter_months.month = payer_months.period
+            and quarter_months.tax_month = payer_months.period
     group by quarter_months.carrier_name, quarter_months.period, payer_months.credit_code
 ),
 
