@@ -155,7 +155,11 @@ def _typed(col: c.Column, looked_up: set[str]) -> pl.Expr:
     if col.kind in (c.DATE, c.PERIOD):
         return parsed
     if col.kind == c.NUMBER:
-        plain = r.str.replace(r"(\.[0-9]*?)0+$", "${1}").str.strip_suffix(".")
+        # a plain decimal's trailing zeros (and then its point) stripped without a regex
+        fraction = r.str.contains(".", literal=True)
+        plain = (
+            pl.when(fraction).then(r.str.strip_chars_end("0").str.strip_suffix(".")).otherwise(r)
+        )
         return pl.when(r.str.contains(_PLAIN_NUMBER)).then(plain).otherwise(parsed)
     return r
 

@@ -52,7 +52,7 @@ def wait_until_loading(settings, timeout: float = 60) -> None:
                 cur.execute(
                     "select count(*) from pg_stat_activity where application_name = "
                     "'projledger' and state = 'active' "
-                    "and query ilike 'copy ledger.event %%'"
+                    "and query ilike 'copy ledger.event%%'"
                 )
                 if cur.fetchone()[0]:
                     return
