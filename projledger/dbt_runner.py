@@ -2,7 +2,8 @@
 
 dbt reads its connection from the PROJLEDGER_PG_* environment variables (dbt_project/
 profiles.yml); they are derived from the settings here, so one Settings object decides which
-database every part of the pipeline uses. The business date goes in as the `as_of` var.
+database every part of the pipeline uses. The business date goes in as PROJLEDGER_AS_OF (or
+the `as_of` var where the caller's vars name it).
 """
 
 from __future__ import annotations
@@ -64,10 +65,16 @@ def night_vars(as_of: date, *, ledger_analyzed: bool = False) -> dict[str, Any]:
 
 
 def _vars(as_of: date | None, extra: dict[str, Any] | None) -> dict[str, Any]:
-    """dbt always gets the business date: the run's, else the default one (yesterday)."""
+    """The --vars of one invocation, and the business date in PROJLEDGER_AS_OF: the run's, else
+    the one `extra` names, else the default one (yesterday). The date goes in as a var only
+    when `extra` names one (the night's vars of the Cosmos tasks): dbt re-parses the whole
+    project for new --vars, and reads the variable only when a command runs
+    (macros/as_of.sql), so the nights of the runner share one parse."""
     values: dict[str, Any] = dict(extra or {})
-    if as_of is not None or "as_of" not in values:
-        values["as_of"] = (as_of or default_as_of()).isoformat()
+    if as_of is not None and "as_of" in values:
+        values["as_of"] = as_of.isoformat()
+    day = as_of.isoformat() if as_of is not None else values.get("as_of")
+    os.environ["PROJLEDGER_AS_OF"] = str(day or default_as_of().isoformat())
     return values
 
 

@@ -206,3 +206,21 @@ def test_project_month_incremental_equals_full_refresh(wh: Settings) -> None:
         lf.P_C,
     )
     assert month == (Decimal("999"),)
+
+
+def test_a_new_business_date_reuses_the_parse_and_reaches_the_sql(wh: Settings, tmp_path) -> None:
+    """dbt keeps its parse of the project only for the same --vars: the business date goes in
+    beside them, so a night on a new date parses nothing again, and its SQL still names it."""
+    target = tmp_path / "target"
+    saved = target / "partial_parse.msgpack"
+    compiled = []
+    for night in (lf.AS_OF, date(2026, 11, 25)):
+        args = ["compile", "-s", "int_approvals_timed", "--target-path", str(target)]
+        assert run_dbt(wh, args, night).success
+        if not compiled:
+            parsed_at = saved.stat().st_mtime_ns
+        [sql] = target.glob("compiled/**/int_approvals_timed.sql")
+        compiled.append(sql.read_text())
+    assert saved.stat().st_mtime_ns == parsed_at
+    assert f"date '{lf.AS_OF.isoformat()}'" in compiled[0]
+    assert "date '2026-11-25'" in compiled[1] and lf.AS_OF.isoformat() not in compiled[1]
