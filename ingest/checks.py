@@ -4,9 +4,10 @@ the retraction flag, the cells no contract column names, and the problem, the nu
 first failing check (null for a good row), put into words for the bad rows only
 ('reason', 'column (中文): value').
 
-Dates, periods and odd numbers are read by the SQL parsers of 002_parsers.sql, and credit codes
-checked here, once per distinct value of the file, before the rows stream; the results are
-joined back to every chunk.
+Dates, periods and odd numbers are read by the SQL parsers of 002_parsers.sql once per distinct
+value of the file, before the rows stream; the results are joined back to every chunk. Credit
+codes are checked here once per distinct value of a chunk: a tax file holds about one code in
+three rows, and joining each chunk to every code of the file cost more than the check.
 """
 
 from __future__ import annotations
@@ -79,9 +80,9 @@ def trimmed_frame(feed: Feed, positions: dict[str, int], cells: pl.DataFrame) ->
 
 
 def _distinct(col: c.Column, positions: dict[str, int]) -> pl.Expr | None:
-    """The distinct values of a column read once each (in SQL, or a credit code's check), or
-    None for a column checked row by row."""
-    if col.name not in positions or col.kind not in (*_PARSERS, c.CREDIT_CODE):
+    """The distinct values of a column read once each in SQL, or None for a column checked
+    within its chunk."""
+    if col.name not in positions or col.kind not in _PARSERS:
         return None
     r = pl.col(_r(col.name))
     if col.kind == c.NUMBER:
@@ -91,8 +92,7 @@ def _distinct(col: c.Column, positions: dict[str, int]) -> pl.Expr | None:
 
 def lookups(cur, feed: Feed, positions: dict[str, int], chunks: Iterator[pl.DataFrame]) -> Lookups:
     """Read every distinct value of the columns read once per value, in one pass over the
-    file: dates, periods and odd numbers by the parsers of 002_parsers.sql, credit codes by
-    their check character."""
+    file: dates, periods and odd numbers by the parsers of 002_parsers.sql."""
     wanted = {
         col.name: expr for col in feed.columns if (expr := _distinct(col, positions)) is not None
     }
@@ -112,12 +112,7 @@ def lookups(cur, feed: Feed, positions: dict[str, int], chunks: Iterator[pl.Data
         frame = pl.concat(parts).unique().to_frame(_r(name)) if parts else None
         if frame is None or not frame.height:
             continue
-        kind = feed.column(name).kind
-        if kind == c.CREDIT_CODE:
-            ok = credit_code_ok(pl.col(_r(name)), reference.credit_code_exceptions())
-            out[name] = frame.with_columns(ok.alias(_p(name)))
-        else:
-            out[name] = _parsed_in_sql(cur, name, _PARSERS[kind], frame)
+        out[name] = _parsed_in_sql(cur, name, _PARSERS[feed.column(name).kind], frame)
     return out
 
 
@@ -171,8 +166,7 @@ def _checks(col: c.Column, looked_up: set[str]) -> list[tuple[str, pl.Expr]]:
     if col.kind == c.PROJECT_CODE:
         out.append(("invalid_project_code", ~r.str.contains(c.PROJECT_CODE_PATTERN)))
     elif col.kind == c.CREDIT_CODE:
-        ok = pl.col(_p(col.name)) if col.name in looked_up else pl.lit(True)
-        out.append(("invalid_credit_code", ~ok.fill_null(True)))
+        out.append(("invalid_credit_code", ~pl.col(_p(col.name)).fill_null(True)))
     elif col.kind == c.STREET_CODE:
         out.append(("unknown_street", ~r.is_in(list(reference.values("streets.street_code")))))
     elif col.kind in (c.DATE, c.PERIOD):
@@ -249,6 +243,17 @@ def _extra(header: list[str], positions: dict[str, int]) -> pl.Expr:
     return _cells_object(header, [i for i in range(len(header)) if i not in known])
 
 
+def _credit_checked(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+    """The chunk with p_<name>: whether each credit code is valid, checked once per distinct
+    code of the chunk (null where the cell is blank)."""
+    r = _r(name)
+    codes = frame.select(pl.col(r).drop_nulls().unique())
+    ok = credit_code_ok(pl.col(r), reference.credit_code_exceptions())
+    return frame.join(
+        codes.with_columns(ok.alias(_p(name))), on=r, how="left", maintain_order="left"
+    )
+
+
 def checked_frame(
     feed: Feed,
     header: list[str],
@@ -263,6 +268,9 @@ def checked_frame(
     for lk in found.values():
         on = lk.columns[0]
         frame = frame.join(lk, on=on, how="left", maintain_order="left")
+    for col in feed.columns:
+        if col.kind == c.CREDIT_CODE:
+            frame = _credit_checked(frame, col.name)
     looked_up = set(found)
     frame = frame.with_columns(
         *[_typed(col, looked_up).alias(_t(col.name)) for col in feed.columns]
