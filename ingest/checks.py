@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import polars as pl
 
+from ingest import frames
 from ingest.feeds import contracts as c
 from ingest.feeds.contracts import Feed
 from projledger import reference
@@ -120,7 +121,7 @@ def _parsed_in_sql(cur, name: str, parser: str, values: pl.DataFrame) -> pl.Data
     cur.execute("create temp table _lk_in (v text) on commit drop")
     cur.copy_expert(
         "copy _lk_in (v) from stdin with (format csv, force_not_null (v))",
-        io.BytesIO(values.write_csv(include_header=False).encode()),
+        io.BytesIO(frames.csv_bytes(values)),
     )
     result = io.BytesIO()
     cur.copy_expert(f"copy (select v, {parser} from _lk_in) to stdout with (format csv)", result)

@@ -349,7 +349,7 @@ def _write(cur, feed: Feed, delivery: Delivery, batch_id: int, cells, positions)
             "copy ledger.rejected_row (batch_id, feed, line_no, reason, detail, raw, natural_key) "
             "from stdin with (format csv)",
             io.BytesIO(
-                _csv_bytes(
+                frames.csv_bytes(
                     bad.select(
                         pl.lit(batch_id).alias("batch_id"),
                         pl.lit(feed.name).alias("feed"),
@@ -360,14 +360,6 @@ def _write(cur, feed: Feed, delivery: Delivery, batch_id: int, cells, positions)
             size=_COPY_BUFFER,
         )
     return stream.rows, stream.facts
-
-
-def _csv_bytes(frame: pl.DataFrame) -> bytes:
-    """The frame as CSV bytes, written straight to a buffer: half the time of a str encoded
-    again."""
-    out = io.BytesIO()
-    frame.write_csv(out, include_header=False)
-    return out.getvalue()
 
 
 def _partition(cur, feed: Feed) -> str:
@@ -413,7 +405,7 @@ class _FactStream:
                     self.bad.append(checks.quarantined(self._feed, header, bad))
                 good = chunk.filter(~problem)
                 self.facts += good.height
-                if good.height and not self._put(_csv_bytes(good.select(facts))):
+                if good.height and not self._put(frames.csv_bytes(good.select(facts))):
                     return
             self._put(b"")
         except BaseException as exc:  # raised again in the reading thread
