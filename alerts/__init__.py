@@ -24,6 +24,7 @@ from alerts.lifecycle import (
     Digest,
     decide,
     load_history,
+    save_episodes,
 )
 from alerts.owners import Owner, coordinator, load_owners
 from alerts.render import Rendered, render
@@ -232,6 +233,9 @@ def send_digests(settings: Settings, as_of: date) -> list[str]:
             if alert_id is None:
                 continue  # already recorded by an earlier run of this night
             log.info("recorded alert %s for %s", alert_id, p.owner.code)
+        # the next night starts from tonight's open episodes (alerts/lifecycle.py)
+        save_episodes(conn, as_of)
+        conn.commit()
         for out in _unsent(conn, as_of):
             if out.run_date != as_of:
                 continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from alerts.items import REJECTED, Item
 
@@ -57,41 +57,81 @@ class Digest:
         return any(e.escalated and e.state in (NEW, REMINDER) for e in self.entries)
 
 
+# An item's open episode as of a night: the listings before `as_of` since it last resolved
+# (a key whose last listing resolved it has none; a rejected row, never resolved, keeps its
+# one listing, since it is never re-sent). The episodes saved after the latest night before
+# `as_of` that still counts every alert up to it (a saved night) stand for the listings up to
+# that night, each as one listing; the listings recorded since are summed onto them. With no
+# saved night, every listing is summed.
+_EPISODES = """
+    with base as (
+        select n.run_date
+        from alerts.episode_night as n
+        where n.run_date < %(base_before)s
+          and (n.n_alerts, n.max_alert_id) = (
+              select count(*), coalesce(max(a.alert_id), 0)
+              from alerts.alert as a where a.run_date <= n.run_date
+          )
+        order by n.run_date desc
+        limit 1
+    ),
+    listed as (
+        select l.*,
+               row_number() over (
+                   partition by l.owner_dept, l.item_kind, l.item_id
+                   order by l.run_date, l.alert_id
+               ) as seq
+        from (
+            select e.owner_dept, e.item_kind, e.item_id, e.run_date, e.last_alert_id as alert_id,
+                   %(open)s as state, e.escalated, e.first_sent, e.last_news as news_on
+            from alerts.episode as e
+            inner join base using (run_date)
+            union all
+            select a.owner_dept, i.item_kind, i.item_id, a.run_date, a.alert_id, i.state,
+                   i.escalated, a.run_date,
+                   case when i.state in (%(new)s, %(reminder)s) then a.run_date end
+            from alerts.alert as a
+            inner join alerts.alert_item as i on i.alert_id = a.alert_id
+            where a.run_date < %(as_of)s
+              and a.run_date > coalesce((select b.run_date from base as b), '-infinity')
+        ) as l
+    ),
+    resolved as (
+        select owner_dept, item_kind, item_id, max(seq) as seq
+        from listed where state = %(resolved)s
+        group by owner_dept, item_kind, item_id
+    ),
+    episodes as (
+        select l.owner_dept, l.item_kind, l.item_id, min(l.first_sent) as first_sent,
+               max(l.news_on) as last_news, bool_or(l.escalated) as escalated,
+               (array_agg(l.alert_id order by l.seq desc))[1] as last_alert_id
+        from listed as l
+        left join resolved as r using (owner_dept, item_kind, item_id)
+        where l.seq > coalesce(r.seq, 0)
+        group by l.owner_dept, l.item_kind, l.item_id
+    )
+"""
+
+
+def _params(as_of: date, base_before: date | None = None) -> dict:
+    return {
+        "as_of": as_of,
+        "base_before": base_before or as_of,
+        "open": OPEN,
+        "resolved": RESOLVED,
+        "new": NEW,
+        "reminder": REMINDER,
+        "rejected_kind": REJECTED,
+    }
+
+
 def load_history(conn, as_of: date) -> dict[tuple[str, str, str], Episode]:
-    """(owner, kind, item_id) -> its open episode: the alerts that listed it since it last
-    resolved (a key whose last listing resolved it is left out; a rejected row, never
-    resolved, stays in, since it is never re-sent). Summed in the database: a night reads one
-    row per open item, not every item of every earlier alert."""
+    """(owner, kind, item_id) -> its open episode as of `as_of` (_EPISODES). Summed in the
+    database: a night reads one row per open item, not every item of every earlier alert."""
     with conn.cursor() as cur:
         cur.execute(
-            """
-            with listed as (
-                select a.owner_dept, i.item_kind, i.item_id, a.run_date, a.alert_id, i.state,
-                       i.escalated,
-                       row_number() over (
-                           partition by a.owner_dept, i.item_kind, i.item_id
-                           order by a.run_date, a.alert_id
-                       ) as seq
-                from alerts.alert_item as i
-                join alerts.alert as a on a.alert_id = i.alert_id
-                where a.run_date < %(as_of)s
-            ),
-            resolved as (
-                select owner_dept, item_kind, item_id, max(seq) as seq
-                from listed where state = %(resolved)s
-                group by owner_dept, item_kind, item_id
-            ),
-            episodes as (
-                select l.owner_dept, l.item_kind, l.item_id, min(l.run_date) as first_sent,
-                       max(l.run_date) filter (where l.state in (%(new)s, %(reminder)s))
-                           as last_news,
-                       bool_or(l.escalated) as escalated,
-                       (array_agg(l.alert_id order by l.seq desc))[1] as last_alert_id
-                from listed as l
-                left join resolved as r using (owner_dept, item_kind, item_id)
-                where l.seq > coalesce(r.seq, 0)
-                group by l.owner_dept, l.item_kind, l.item_id
-            )
+            _EPISODES
+            + """
             -- the last listing's state and item, by the items' key; a rejected row's item is
             -- never listed again (only whether it was sent counts): its JSON is not read
             select e.owner_dept, e.item_kind, e.item_id, e.first_sent, e.last_news, e.escalated,
@@ -102,13 +142,7 @@ def load_history(conn, as_of: date) -> dict[tuple[str, str, str], Episode]:
                 on last.alert_id = e.last_alert_id and last.item_kind = e.item_kind
                 and last.item_id = e.item_id
             """,
-            {
-                "as_of": as_of,
-                "resolved": RESOLVED,
-                "new": NEW,
-                "reminder": REMINDER,
-                "rejected_kind": REJECTED,
-            },
+            _params(as_of),
         )
         rows = cur.fetchall()
     return {
@@ -121,6 +155,30 @@ def load_history(conn, as_of: date) -> dict[tuple[str, str, str], Episode]:
         )
         for owner, kind, item_id, first_sent, last_news, escalated, state, detail in rows
     }
+
+
+def save_episodes(conn, night: date) -> None:
+    """Save the open episodes after `night` (its digests recorded), for the nights after it to
+    start from. Saving a night again replaces it. In the caller's transaction."""
+    with conn.cursor() as cur:
+        cur.execute("delete from alerts.episode_night where run_date = %s", (night,))
+        cur.execute(
+            "insert into alerts.episode_night (run_date, n_alerts, max_alert_id) "
+            "select %s, count(*), coalesce(max(alert_id), 0) from alerts.alert "
+            "where run_date <= %s",
+            (night, night),
+        )
+        cur.execute(
+            _EPISODES
+            + """
+            insert into alerts.episode (run_date, owner_dept, item_kind, item_id, first_sent,
+                last_news, escalated, last_alert_id)
+            select %(night)s, e.owner_dept, e.item_kind, e.item_id, e.first_sent, e.last_news,
+                   e.escalated, e.last_alert_id
+            from episodes as e
+            """,
+            {**_params(night + timedelta(days=1), base_before=night), "night": night},
+        )
 
 
 def decide(

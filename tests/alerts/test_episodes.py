@@ -4,10 +4,11 @@ and comes back starts a new one, an item whose last listing resolved it has none
 from __future__ import annotations
 
 import json
+import random
 from datetime import date, timedelta
 
 from alerts.items import Item
-from alerts.lifecycle import load_history
+from alerts.lifecycle import load_history, save_episodes
 from projledger.db.migrate import migrate
 
 D0 = date(2026, 11, 2)
@@ -50,3 +51,73 @@ def test_an_episode_starts_again_after_the_item_resolved(conn):
     assert (back.last_state, back.last_item.detail) == ("new", "back day 5")
     assert (kept.first_sent, kept.last_news, kept.escalated) == (D0, D0 + timedelta(5), True)
     assert (kept.last_state, kept.last_item.detail) == ("reminder", "kept day 5")
+
+
+def _forgotten(conn, as_of: date) -> dict:
+    """The history summed from every listing, as if no night had been saved."""
+    with conn.cursor() as cur:
+        cur.execute("delete from alerts.episode_night")
+    history = load_history(conn, as_of)
+    conn.rollback()
+    return history
+
+
+def test_a_night_needs_the_night_before_not_every_listing(conn):
+    """Open items are listed again every night their owner has news: a year of nights lists
+    them a year of times. A night starts from the episodes saved after the night before it,
+    and of the listings reads only each open item's last one: with every earlier listing gone,
+    its history is the same."""
+    migrate(conn)
+    items = [f"g{k}" for k in range(40)]
+    for day in range(30):
+        state = "new" if day == 0 else "reminder" if day % 7 == 0 else "open"
+        _listing(conn, day, "swj", dict.fromkeys(items, state), escalated=day == 14)
+        save_episodes(conn, D0 + timedelta(days=day))
+        conn.commit()
+    as_of = D0 + timedelta(days=30)
+    history = load_history(conn, as_of)
+    kept = history[("swj", "gap", "g0")]
+    assert (kept.first_sent, kept.last_news, kept.escalated, kept.last_state) == (
+        D0,
+        D0 + timedelta(28),
+        True,
+        "open",
+    )
+    assert history == _forgotten(conn, as_of)
+
+    with conn.cursor() as cur:
+        cur.execute(
+            "delete from alerts.alert_item where alert_id in "
+            "(select alert_id from alerts.alert where run_date < %s)",
+            (D0 + timedelta(days=29),),
+        )
+        assert cur.rowcount == 29 * len(items)
+    assert load_history(conn, as_of) == history
+    conn.rollback()
+
+
+def test_saved_nights_give_the_history_every_listing_gives(conn):
+    """Whatever the alerts listed, and in whatever order nights were recorded (a night re-run
+    after later ones may add an alert), the saved nights change no night's history."""
+    migrate(conn)
+    rng = random.Random(13)
+    states = ("new", "open", "reminder", "resolved")
+    for day in range(16):
+        for owner in ("swj", "tjj"):
+            listed = {f"i{k}": rng.choice(states) for k in range(12) if rng.random() < 0.7}
+            _listing(conn, day, owner, listed, escalated=rng.random() < 0.2)
+        save_episodes(conn, D0 + timedelta(days=day))
+        conn.commit()
+    for day in range(17):
+        as_of = D0 + timedelta(days=day)
+        assert load_history(conn, as_of) == _forgotten(conn, as_of), day
+
+    # night 5 re-run after night 15: a street's first digest of that night is recorded late
+    _listing(conn, 5, "320602001", {"late": "new", "later": "reminder"})
+    save_episodes(conn, D0 + timedelta(days=5))
+    conn.commit()
+    for day in (6, 10, 16):
+        as_of = D0 + timedelta(days=day)
+        history = load_history(conn, as_of)
+        assert ("320602001", "gap", "late") in history
+        assert history == _forgotten(conn, as_of), day
