@@ -19,8 +19,9 @@ DB_NAME = "Project Ledger 重大项目库"
 
 
 def call(method: str, path: str, body: dict | None = None, session: str | None = None):
-    req = urllib.request.Request(URL + path, method=method,
-                                 data=json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(
+        URL + path, method=method, data=json.dumps(body).encode() if body is not None else None
+    )
     req.add_header("Content-Type", "application/json")
     if session:
         req.add_header("X-Metabase-Session", session)
@@ -64,14 +65,26 @@ def main() -> None:
     email, password = os.environ["MB_ADMIN_EMAIL"], os.environ["MB_ADMIN_PASSWORD"]
     props = call("GET", "/api/session/properties")
     if not props.get("has-user-setup"):
-        call("POST", "/api/setup", {
-            "token": props["setup-token"],
-            "user": {"email": email, "password": password, "first_name": "Data",
-                     "last_name": "Team", "site_name": "Project Ledger"},
-            "prefs": {"site_name": "Project Ledger", "site_locale": "zh",
-                      "allow_tracking": False},
-            "database": warehouse(),
-        })
+        call(
+            "POST",
+            "/api/setup",
+            {
+                "token": props["setup-token"],
+                "user": {
+                    "email": email,
+                    "password": password,
+                    "first_name": "Data",
+                    "last_name": "Team",
+                    "site_name": "Project Ledger",
+                },
+                "prefs": {
+                    "site_name": "Project Ledger",
+                    "site_locale": "zh",
+                    "allow_tracking": False,
+                },
+                "database": warehouse(),
+            },
+        )
         print("Metabase set up with the warehouse (read-only role)")
         return
     session = call("POST", "/api/session", {"username": email, "password": password})["id"]
