@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(BIN)/uv sync --frozen --inexact --extra dev --extra bench --compile-bytecode --python $(BIN)/python
 	$(BIN)/projledger bench
 	$(BIN)/projledger bench --store --rows 1000000 --preload-files 9
+	$(BIN)/projledger bench --alerts
 
 bench-quick: $(STAMP)
 	$(BIN)/projledger bench --quick

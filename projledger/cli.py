@@ -192,6 +192,9 @@ def cmd_bench(args) -> int:
         rows=args.rows,
         preload_files=args.preload_files,
         registry_rows=args.registry_rows,
+        alerts=args.alerts,
+        owners=args.owners,
+        open_items=args.open_items,
     )
 
 
@@ -279,6 +282,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rows", type=int, default=1_000_000, help="rows per tax file (--store)")
     p.add_argument("--preload-files", type=int, default=10, help="files held before (--store)")
     p.add_argument("--registry-rows", type=int, default=20_000, help="XLSX rows (--store)")
+    p.add_argument(
+        "--alerts",
+        action="store_true",
+        help="a night's alert history after a year of digests of --owners owners, each with "
+        "--open-items items listed every night",
+    )
+    p.add_argument("--owners", type=int, default=30, help="digest owners (--alerts)")
+    p.add_argument("--open-items", type=int, default=200, help="open items an owner (--alerts)")
     p.set_defaults(func=cmd_bench)
     return parser
 

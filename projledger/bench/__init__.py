@@ -189,6 +189,9 @@ def main(
     rows: int = 1_000_000,
     preload_files: int = 10,
     registry_rows: int = 20_000,
+    alerts: bool = False,
+    owners: int = 30,
+    open_items: int = 200,
 ) -> int:
     settings = load_settings()
     home = settings.home / "bench"
@@ -200,7 +203,13 @@ def main(
         results.extend(bench_store(home, rows, preload_files, registry_rows))
         print(render(results), flush=True)
         print()
-    for scale in () if store else scales or (QUICK_SCALES if quick else FULL_SCALES):
+    if alerts:
+        from projledger.bench.history import bench_history
+
+        results.extend(bench_history(home, owners, open_items))
+        print(render(results), flush=True)
+        print()
+    for scale in () if store or alerts else scales or (QUICK_SCALES if quick else FULL_SCALES):
         bench_scale(scale, home, results)
         print(render([r for r in results if r.scale == scale]), flush=True)
         print()
