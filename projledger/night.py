@@ -9,9 +9,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -101,6 +99,10 @@ def send_alerts(settings: Settings, as_of: date) -> list[str]:
         return send_digests(settings, as_of)
 
 
+def _load_checks() -> None:
+    import expectations.checkpoints  # noqa: F401 - GX's imports, about 5 s
+
+
 def _checks_child(settings: Settings, as_of: date) -> tuple[float, str | None]:
     """Tonight's checks, in the forked process: their seconds, and why they could not run if
     they could not (as text: an exception of GX's own may not cross back to the parent)."""
@@ -115,21 +117,35 @@ def _checks_child(settings: Settings, as_of: date) -> tuple[float, str | None]:
     return time.monotonic() - started, None
 
 
-@contextmanager
-def _checks_process(settings: Settings, as_of: date) -> Iterator[Callable[[], float]]:
-    """Start tonight's checks in a forked process (the caller holds the warehouse lock for
-    it); yields the wait for them, which gives their seconds or raises if they failed."""
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        running = pool.submit(_checks_child, settings, as_of)
+class _ChecksProcess:
+    """The process tonight's checks run in, forked when the night starts (before any thread
+    or connection of the night exists), so that GX loads while ingest and dbt run: a night
+    used to wait for those imports after the build. `start` once the warehouse is built (the
+    caller holds the warehouse lock); `wait` gives their seconds or raises if they failed."""
 
-        def wait() -> float:
-            seconds, error = running.result()
-            if error is not None:
-                raise RuntimeError(error)
-            return seconds
+    def __init__(self, settings: Settings, as_of: date) -> None:
+        self._args = (settings, as_of)
+        self._pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("fork")
+        )
+        self._pool.submit(_load_checks)
+        self._running: Future | None = None
 
-        yield wait
+    def __enter__(self) -> _ChecksProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def start(self) -> None:
+        self._running = self._pool.submit(_checks_child, *self._args)
+
+    def wait(self) -> float:
+        assert self._running is not None, "checks not started"
+        seconds, error = self._running.result()
+        if error is not None:
+            raise RuntimeError(error)
+        return seconds
 
 
 def run_night(settings: Settings, inbox: Path, as_of: date) -> NightReport:
@@ -156,19 +172,21 @@ def run_night(settings: Settings, inbox: Path, as_of: date) -> NightReport:
             report.timings[name] = time.monotonic() - started
 
     alert_lines: list[str] = []
-    ingested, batches = step("ingest", ingest_feeds, settings, inbox, None, as_of)
-    if ingested and step("dbt build", build_warehouse, settings, as_of)[0]:
-        # The checks and the digests at once, under one hold of the warehouse lock: both read
-        # the built warehouse, and they write apart (quality.check_result; alerts.*). The
-        # checks run in a forked process, so that GX's own Python work (about half its time)
-        # and the digests' do not take turns on one interpreter lock.
-        from alerts import send_digests
+    with _ChecksProcess(settings, as_of) as checks:
+        ingested, batches = step("ingest", ingest_feeds, settings, inbox, None, as_of)
+        if ingested and step("dbt build", build_warehouse, settings, as_of)[0]:
+            # The checks and the digests at once, under one hold of the warehouse lock: both
+            # read the built warehouse, and they write apart (quality.check_result; alerts.*).
+            # The checks run in their own process, so that GX's own Python work (about half
+            # its time) and the digests' do not take turns on one interpreter lock.
+            from alerts import send_digests
 
-        with warehouse_lock(settings), _checks_process(settings, as_of) as checked:
-            alert_lines = step("alerts", send_digests, settings, as_of)[1] or []
-            checked_ok, seconds = step("checks", checked)
-            if checked_ok:  # their own time, not the wait after the digests
-                report.timings["checks"] = seconds
+            with warehouse_lock(settings):
+                checks.start()
+                alert_lines = step("alerts", send_digests, settings, as_of)[1] or []
+                checked_ok, seconds = step("checks", checks.wait)
+                if checked_ok:  # their own time, not the wait after the digests
+                    report.timings["checks"] = seconds
     from projledger.summary import night_summary
 
     report.summary = night_summary(settings, as_of, batches or [], alert_lines, report)
