@@ -272,6 +272,36 @@ def test_bi_role_sees_marts_and_nothing_else(night):
     conn.close()
 
 
+# The key of every mart built as a table, as a BI tool reads it from the catalog.
+TABLE_KEYS = {
+    "dim_department": "dept_code",
+    "dim_project": "project_version_id",
+    "dim_street": "street_code",
+    "fct_batch": "batch_id",
+    "fct_coverage_gap": "gap_id",
+    "fct_land_parcel": "parcel_no",
+    "fct_lead": "lead_id",
+    "fct_project_warning": "warning_id",
+    "fct_rejected_row": "rejected_key",
+    "kpi_carrier_district": "period",
+    "kpi_district": "period",
+    "kpi_project": "project_code",
+}
+
+
+def test_bi_role_reads_each_table_marts_key_from_the_catalog(night):
+    conn = _as_role(night[0], "projledger_bi")
+    with conn.cursor() as cur:
+        cur.execute(
+            "select c.relname, a.attname from pg_constraint as k "
+            "join pg_class as c on c.oid = k.conrelid "
+            "join pg_attribute as a on a.attrelid = k.conrelid and a.attnum = any(k.conkey) "
+            "where k.contype = 'p' and c.relnamespace = 'marts'::regnamespace"
+        )
+        assert dict(cur.fetchall()) == TABLE_KEYS
+    conn.close()
+
+
 def _street_marks(settings, street: str) -> dict[str, set[str]]:
     """What names a street in the marts: its code, its projects, parcels, digests."""
     one = lambda query: {str(r["v"]) for r in rows(settings, query, street)}  # noqa: E731
