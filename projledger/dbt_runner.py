@@ -125,7 +125,7 @@ def run_dbt(
     project_dir = str(settings.dbt_project_dir)
     # The console and dbt_project/logs/dbt.log get errors only (--log-level sets both):
     # every node's result is in target/run_results.json, and a night spends no time
-    # formatting a log line for each of its ~340 nodes.
+    # formatting a log line for each of its nodes.
     cli_args = [
         "--log-level",
         "error",
