@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/projledger demo
 
 test: $(STAMP)
-	AIRFLOW__COSMOS__ENABLE_TELEMETRY=False $(BIN)/python -m pytest
+	AIRFLOW__COSMOS__ENABLE_TELEMETRY=False $(BIN)/python -m pytest -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/uv sync --frozen --inexact --extra dev --extra bench --compile-bytecode --python $(BIN)/python

@@ -21,6 +21,22 @@ SHARED = REPO.parent / "shared"
 DEMO_AS_OF = date(2026, 11, 24)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dbt_output(tmp_path_factory) -> Path:
+    """dbt's target and log folders of this test process, not the project's own: the suite runs
+    in several processes (pytest-xdist), and two dbt invocations sharing one target would read
+    each other's half-written partial parse and results."""
+    root = tmp_path_factory.mktemp("dbt")
+    os.environ["DBT_TARGET_PATH"] = str(root / "target")
+    os.environ["DBT_LOG_PATH"] = str(root / "logs")
+    return root / "target"
+
+
+def dbt_target(settings: Settings) -> Path:
+    """Where dbt wrote its artifacts (manifest, catalog) for this test process."""
+    return Path(os.environ.get("DBT_TARGET_PATH") or settings.dbt_project_dir / "target")
+
+
 @pytest.fixture(scope="session")
 def pg_home(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("projledger_home")

@@ -13,7 +13,7 @@ from projledger.db import connect
 from projledger.generate import generate
 from projledger.night import build_warehouse, run_night
 from projledger.settings import load_settings
-from tests.conftest import DEMO_AS_OF
+from tests.conftest import DEMO_AS_OF, dbt_target
 
 SCALE = 0.2
 UNSAFE_FILE = "land/20261120.csv"
@@ -448,7 +448,7 @@ def test_the_night_leaves_the_unit_tests_to_the_suite_where_they_all_pass(night)
     # Here every one of them runs, on the warehouse the night built.
     units = run_dbt(settings, ["test", "--select", "test_type:unit"], DEMO_AS_OF)
     assert units.success, [(r.unique_id, r.message) for r in units.failed] or units.error
-    manifest = json.loads((settings.dbt_project_dir / "target" / "manifest.json").read_text())
+    manifest = json.loads((dbt_target(settings) / "manifest.json").read_text())
     ran = sorted(r.unique_id for r in units.results if r.unique_id.startswith("unit_test."))
     assert ran == sorted(manifest["unit_tests"])
     assert len(ran) > 40
@@ -460,7 +460,7 @@ def test_dbt_docs_generate_describes_every_published_column(night):
     settings = night[0]
     result = run_dbt(settings, ["docs", "generate"], DEMO_AS_OF)
     assert result.success, result.error
-    catalog = json.loads((settings.dbt_project_dir / "target" / "catalog.json").read_text())
+    catalog = json.loads((dbt_target(settings) / "catalog.json").read_text())
     fct = catalog["nodes"]["model.projledger.fct_coverage_gap"]
     assert fct["metadata"]["comment"], "table comment missing"
     undocumented = [c for c, v in fct["columns"].items() if not v.get("comment")]
