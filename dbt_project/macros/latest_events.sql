@@ -22,10 +22,57 @@
 {%- endmacro %}
 
 {# The history of a snapshot feed as known at as_of: per key, one row per delivery where its
-   state changed (upsert with values, retract, leave). #}
-{% macro snapshot_history(feed) -%}
+   state changed (upsert with values, retract, leave). Given `read` (snapshots_read), only the
+   rows of the snapshots after those an incremental reader already holds. #}
+{% macro snapshot_history(feed, read=none) -%}
     {{ _facts_of('history') }}
-    from ledger.snapshot_history('{{ feed }}', {{ as_of() }}) as history
+    from ledger.snapshot_history(
+        '{{ feed }}', {{ as_of() }}
+    {%- if read is not none and read.after > 0 %}, {{ read.after }}, {{ read.batch }}{% endif %}
+    ) as history
+{%- endmacro %}
+
+{# The last read of an incremental reader of a snapshot feed's history (its rows record, as
+   built_as_of, read_snapshots and read_through_batch, the as_of, how many of the feed's
+   snapshots in delivery order it had derived, and the last of them), when it still holds:
+   {after: that count, batch: that batch}. {after: 0} (derive the whole history, its rows
+   deleted first: snapshot_history_reset) when it has no rows, when the build is for an
+   earlier as_of, or when a snapshot delivered before that last one has arrived since. #}
+{% macro snapshots_read(feed) -%}
+    {%- set read = {'after': 0, 'batch': 'null'} -%}
+    {%- if execute and is_incremental() -%}
+        {%- for last in run_query(
+            "select kept.read_snapshots, kept.read_through_batch from ("
+            ~ "select built_as_of, read_snapshots, read_through_batch from " ~ this
+            ~ " order by built_as_of desc, read_snapshots desc limit 1) as kept"
+            ~ " where kept.built_as_of <= " ~ as_of()
+            ~ " and kept.read_snapshots = (select delivered.idx from ("
+            ~ "select d.batch_id, row_number() over (order by d.delivery_rank) as idx"
+            ~ " from ledger.deliveries('" ~ feed ~ "', " ~ as_of() ~ ") as d where d.snapshot"
+            ~ ") as delivered where delivered.batch_id = kept.read_through_batch)"
+        ).rows -%}
+            {%- do read.update({'after': last[0] | int, 'batch': last[1] | int}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(read) }}
+{%- endmacro %}
+
+{# Pre-hook of an incremental reader of a snapshot feed's history: empty it when this build
+   derives the whole history (snapshots_read gives 0). #}
+{% macro snapshot_history_reset(feed) -%}
+    delete from {{ this }} where {{ snapshots_read(feed).after }} = 0
+{%- endmacro %}
+
+{# What an incremental reader of a snapshot feed's history records of its read, in the
+   statement that reads it (so it names the snapshots that statement derived): how many of the
+   feed's snapshots there are as of the run's as_of, and the last of them. #}
+{% macro snapshots_read_position(feed) -%}
+    select
+        count(*) as read_snapshots,
+        (array_agg(delivered.batch_id order by delivered.delivery_rank desc))[1]
+            as read_through_batch
+    from ledger.deliveries('{{ feed }}', {{ as_of() }}) as delivered
+    where delivered.snapshot
 {%- endmacro %}
 
 {# For an incremental model keeping a non-snapshot feed's current state (the columns

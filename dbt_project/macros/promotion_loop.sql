@@ -1,17 +1,16 @@
 {# The typed leads columns of an event's data (feeds.md `leads`), as registry_columns does for
    the registry. #}
+{% macro lead_column_names() -%}
+    {{ return([
+        'project_name', 'investor', 'credit_code', 'sourcing_unit', 'street_code', 'industry',
+        'intended_investment', 'stage', 'first_contact_on', 'signed_on', 'project_code',
+    ]) }}
+{%- endmacro %}
+
 {% macro lead_columns(source) -%}
-    ({{ source }}.fact).project_name as project_name,
-    ({{ source }}.fact).investor as investor,
-    ({{ source }}.fact).credit_code as credit_code,
-    ({{ source }}.fact).sourcing_unit as sourcing_unit,
-    ({{ source }}.fact).street_code as street_code,
-    ({{ source }}.fact).industry as industry,
-    ({{ source }}.fact).intended_investment as intended_investment,
-    ({{ source }}.fact).stage as stage,
-    ({{ source }}.fact).first_contact_on as first_contact_on,
-    ({{ source }}.fact).signed_on as signed_on,
-    ({{ source }}.fact).project_code as project_code
+    {%- for column in lead_column_names() %}
+    ({{ source }}.fact).{{ column }} as {{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
 {%- endmacro %}
 
 {# A carrier name as compared by the rules: full-width characters folded to their ASCII forms

@@ -4,47 +4,40 @@
    the library); a retracted lead is dropped. #}
 with
 
-source as (
-    {{ snapshot_history('leads') }}
+history as (
+    select * from {{ ref('stg_leads__snapshots') }}
 ),
 
--- per lead its latest state, with the fact of its latest upsert (a leave or a retraction
--- carries no values; one always follows an upsert): one pass over the history, not a join of
--- the history with itself
-ranked as (
-    select
-        source.*,
-        first_value(source.fact) over (
-            partition by source.natural_key
-            order by source.op = 'upsert' desc, source.delivery_rank desc
-        ) as upserted_fact
-    from source
-),
-
+-- per lead its latest state
 latest as (
-    select distinct on (ranked.natural_key)
-        ranked.natural_key,
-        ranked.op,
-        ranked.upserted_fact as fact,
-        ranked.event_id,
-        ranked.batch_id,
-        ranked.delivered_on,
-        ranked.delivery_rank
-    from ranked
-    order by ranked.natural_key asc, ranked.delivery_rank desc
+    select distinct on (history.lead_id) history.*
+    from history
+    order by history.lead_id asc, history.delivery_rank desc
+),
+
+-- and the values of its latest upsert (a leave or a retraction carries none; one always
+-- follows an upsert)
+upserted as (
+    select distinct on (history.lead_id) history.*
+    from history
+    where history.op = 'upsert'
+    order by history.lead_id asc, history.delivery_rank desc
 ),
 
 renamed as (
     select
-        latest.natural_key as lead_id,
-        {{ lead_columns('latest') }},
+        latest.lead_id,
+        {%- for column in lead_column_names() %}
+            upserted.{{ column }},
+        {%- endfor %}
         latest.op = 'upsert' as in_ledger,
-        latest.natural_key,
+        latest.lead_id as natural_key,
         latest.event_id,
         latest.batch_id,
         latest.delivered_on,
         latest.delivery_rank
     from latest
+    inner join upserted on latest.lead_id = upserted.lead_id
     where latest.op in ('upsert', 'leave')
 )
 
