@@ -75,6 +75,40 @@
     where delivered.snapshot
 {%- endmacro %}
 
+{# The body of an incremental model keeping a snapshot feed's history (its pre-hook:
+   snapshot_history_reset): the rows of the snapshots after its last `read` (snapshots_read),
+   the key named `key_column`, the feed's typed `columns` (e.g. registry_columns('source')),
+   and what it has now read. #}
+{% macro kept_snapshot_history(feed, read, key_column, columns) -%}
+with
+
+source as (
+    {{ snapshot_history(feed, read) }}
+),
+
+read_position as (
+    {{ snapshots_read_position(feed) }}
+),
+
+renamed as (
+    select
+        source.natural_key as {{ key_column }},
+        source.op,
+        {{ columns }},
+        source.event_id,
+        source.batch_id,
+        source.delivered_on,
+        source.delivery_rank,
+        {{ as_of() }} as built_as_of,
+        read_position.read_snapshots,
+        read_position.read_through_batch
+    from source
+    cross join read_position
+)
+
+select * from renamed
+{%- endmacro %}
+
 {# For an incremental model keeping a non-snapshot feed's current state (the columns
    built_as_of and built_through_batch record what it has read; `since` is its last read, as
    last_read_literals gives it): the current fact of every key touched by a batch known since,

@@ -5,6 +5,7 @@
     indexes=[{'columns': ['built_as_of', 'read_snapshots']}],
     pre_hook="{% if is_incremental() %}{{ snapshot_history_reset('registry') }}{% endif %}",
     post_hook="analyze {{ this }}",
+
 ) }}
 {# The registry's history known at as_of, derived from the snapshots delivered by then: per
    project, one row per snapshot delivery that changed it: upserts with their values, and the
@@ -14,30 +15,6 @@
    incrementally: a night adds the rows of the snapshots delivered after those it has read; a
    build for an earlier as_of, or a snapshot delivered before the last one read, derives the
    whole history again. #}
-with
-
-source as (
-    {{ snapshot_history('registry', snapshots_read('registry')) }}
-),
-
-read_position as (
-    {{ snapshots_read_position('registry') }}
-),
-
-renamed as (
-    select
-        source.natural_key as project_code,
-        source.op,
-        {{ registry_columns('source') }},
-        source.event_id,
-        source.batch_id,
-        source.delivered_on,
-        source.delivery_rank,
-        {{ as_of() }} as built_as_of,
-        read_position.read_snapshots,
-        read_position.read_through_batch
-    from source
-    cross join read_position
-)
-
-select * from renamed
+{{ kept_snapshot_history(
+    'registry', snapshots_read('registry'), 'project_code', registry_columns('source')
+) }}
