@@ -40,7 +40,10 @@
    earlier as_of, or when a snapshot delivered before that last one has arrived since. #}
 {% macro snapshots_read(feed) -%}
     {%- set read = {'after': 0, 'batch': 'null'} -%}
-    {%- if execute and is_incremental() -%}
+    {#- a table built before it recorded its reads (an earlier version) is derived again -#}
+    {%- if execute and is_incremental() and 'read_snapshots' in (
+        adapter.get_columns_in_relation(this) | map(attribute='name') | list
+    ) -%}
         {%- for last in run_query(
             "select kept.read_snapshots, kept.read_through_batch from ("
             ~ "select built_as_of, read_snapshots, read_through_batch from " ~ this
@@ -58,9 +61,18 @@
 {%- endmacro %}
 
 {# Pre-hook of an incremental reader of a snapshot feed's history: empty it when this build
-   derives the whole history (snapshots_read gives 0). #}
+   derives the whole history (snapshots_read gives 0), and give a table built by an earlier
+   version, which kept no reads, the columns that record them. #}
 {% macro snapshot_history_reset(feed) -%}
-    delete from {{ this }} where {{ snapshots_read(feed).after }} = 0
+    {%- if snapshots_read(feed).after == 0 -%}
+        alter table {{ this }}
+        add column if not exists built_as_of date,
+        add column if not exists read_snapshots bigint,
+        add column if not exists read_through_batch bigint;
+        delete from {{ this }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
 {%- endmacro %}
 
 {# What an incremental reader of a snapshot feed's history records of its read, in the

@@ -176,3 +176,18 @@ def test_a_read_started_before_a_late_snapshot_arrived_stops(settings) -> None:
                 cur.execute(f"{history}('registry', date '2026-11-02', 4, %s)", (batch,))
     finally:
         conn.close()
+
+
+def test_a_history_built_by_an_earlier_version_is_derived_again(settings) -> None:
+    """A warehouse upgraded from a version that rebuilt the history as a plain table, which
+    recorded no reads: its next night derives the whole history into the kept table."""
+    conn = connect(settings)
+    with conn.cursor() as cur:
+        cur.execute(
+            "alter table staging.stg_registry__snapshots drop column built_as_of, "
+            "drop column read_snapshots, drop column read_through_batch"
+        )
+    conn.commit()
+    conn.close()
+    _night(settings, date(2026, 11, 2))
+    assert _built(settings) == ["2026-11-02"]
