@@ -191,3 +191,22 @@ def test_a_history_built_by_an_earlier_version_is_derived_again(settings) -> Non
     conn.close()
     _night(settings, date(2026, 11, 2))
     assert _built(settings) == ["2026-11-02"]
+
+
+def test_a_project_that_left_before_it_was_quarantined_comes_back_as_new(settings) -> None:
+    """Quarantined in the last snapshot read, D keeps no version there: it had left the library
+    the snapshot before. Its return is a new version, as the full derivation has it."""
+    p_d = "2025-320602-39-03-000004"
+    d_v1 = {**C_V1, "project_code": p_d, "project_name": "丁项目"}
+    _snapshot(settings, "2026-11-09", [A_V1, C_V2, d_v1])
+    _snapshot(settings, "2026-11-16", [A_V1, C_V2])
+    _snapshot(settings, "2026-11-23", [A_V1, C_V2], quarantined=[p_d])
+    _night(settings, date(2026, 11, 23))
+    _snapshot(settings, "2026-11-30", [A_V1, C_V2, d_v1])
+    kept = _night(settings, date(2026, 11, 30))
+    assert [(r[1], str(r[4])) for r in kept if r[0] == p_d] == [
+        ("upsert", "2026-11-09"),
+        ("leave", "2026-11-16"),
+        ("upsert", "2026-11-30"),
+    ]
+    assert _built(settings) == ["2026-11-02", "2026-11-23", "2026-11-30"]

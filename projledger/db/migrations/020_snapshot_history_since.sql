@@ -5,7 +5,8 @@
 -- An incremental reader now names how many snapshots (in delivery order) its rows already
 -- derive, and the last of them. The history is then derived from that snapshot on: each key's
 -- state there is where the new snapshots' changes start from. A key only quarantined in that
--- snapshot keeps its state from before it, found by walking back the snapshots that carried it.
+-- snapshot keeps its fact of the last snapshot that delivered it whole, when every snapshot
+-- since carried it (quarantined it too).
 -- With p_after 0 the whole history is derived, as before.
 --
 -- The reader decides p_after before its statement runs. Should a snapshot delivered before its
@@ -46,41 +47,45 @@ language sql stable as $$
     read as (
         select s.* from snaps as s where s.idx >= p_after
     ),
-    -- keys only quarantined in the snapshot the read starts from: the snapshots before it
-    -- that carried them too, back to the one that delivered them whole (or missed them)
+    -- keys only quarantined in the snapshot the read starts from: each keeps its fact of the
+    -- last snapshot before that delivered it whole, if every snapshot since carried it (else it
+    -- left in between). Set-based: the snapshots' quarantined rows are read once, not per key.
+    quarantined as (
+        select s.idx, r.natural_key
+        from snaps as s
+        inner join ledger.rejected_row as r on r.batch_id = s.content_batch_id
+        where p_after > 1 and s.idx <= p_after and r.natural_key is not null
+        group by s.idx, r.natural_key
+    ),
+    carried_keys as (
+        select q.natural_key from quarantined as q
+        where q.idx = p_after
+        except
+        select e.natural_key
+        from snaps as s
+        inner join ledger.event as e on e.batch_id = s.content_batch_id
+        where e.feed = p_feed and s.idx = p_after
+    ),
+    last_whole as (
+        select distinct on (e.natural_key) s.idx, e.natural_key, e
+        from carried_keys as k
+        inner join ledger.event as e on e.natural_key = k.natural_key
+        inner join snaps as s on s.content_batch_id = e.batch_id
+        where e.feed = p_feed and s.idx < p_after
+        order by e.natural_key, s.idx desc, e.line_no desc
+    ),
+    carried_since as (
+        select w.natural_key, count(q.idx) as snapshots
+        from last_whole as w
+        left join quarantined as q
+            on q.natural_key = w.natural_key and q.idx > w.idx and q.idx < p_after
+        group by w.natural_key
+    ),
     carried as (
-        with recursive back (natural_key, idx) as (
-            select distinct r.natural_key, p_after - 1
-            from snaps as s
-            inner join ledger.rejected_row as r on r.batch_id = s.content_batch_id
-            where p_after > 1 and s.idx = p_after and r.natural_key is not null
-              and not exists (
-                  select 1 from ledger.event as e
-                  where e.feed = p_feed and e.batch_id = s.content_batch_id
-                    and e.natural_key = r.natural_key
-              )
-            union all
-            select b.natural_key, b.idx - 1
-            from back as b
-            inner join snaps as s on s.idx = b.idx
-            where b.idx > 1
-              and not exists (
-                  select 1 from ledger.event as e
-                  where e.feed = p_feed and e.batch_id = s.content_batch_id
-                    and e.natural_key = b.natural_key
-              )
-              and exists (
-                  select 1 from ledger.rejected_row as r
-                  where r.batch_id = s.content_batch_id and r.natural_key = b.natural_key
-              )
-        )
-        select distinct on (e.natural_key) e
-        from back as b
-        inner join snaps as s on s.idx = b.idx
-        inner join ledger.event as e
-            on e.batch_id = s.content_batch_id and e.natural_key = b.natural_key
-        where e.feed = p_feed
-        order by e.natural_key, e.line_no desc
+        select w.e
+        from last_whole as w
+        inner join carried_since as c on c.natural_key = w.natural_key
+        where c.snapshots = p_after - w.idx - 1
     ),
     rows_in as (
         select s.idx, e.natural_key, e.op, e as fact, ledger.fact_row(e) as vals,
