@@ -22,14 +22,13 @@ DEMO_AS_OF = date(2026, 11, 24)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def dbt_output(tmp_path_factory) -> Path:
+def dbt_output(tmp_path_factory) -> None:
     """dbt's target and log folders of this test process, not the project's own: the suite runs
     in several processes (pytest-xdist), and two dbt invocations sharing one target would read
     each other's half-written partial parse and results."""
     root = tmp_path_factory.mktemp("dbt")
     os.environ["DBT_TARGET_PATH"] = str(root / "target")
     os.environ["DBT_LOG_PATH"] = str(root / "logs")
-    return root / "target"
 
 
 def dbt_target(settings: Settings) -> Path:

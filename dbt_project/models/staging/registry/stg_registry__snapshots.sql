@@ -5,7 +5,6 @@
     indexes=[{'columns': ['built_as_of', 'read_snapshots']}],
     pre_hook="{% if is_incremental() %}{{ snapshot_history_reset('registry') }}{% endif %}",
     post_hook="analyze {{ this }}",
-
 ) }}
 {# The registry's history known at as_of, derived from the snapshots delivered by then: per
    project, one row per snapshot delivery that changed it: upserts with their values, and the
