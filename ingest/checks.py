@@ -5,19 +5,18 @@ first failing check (null for a good row), put into words for the bad rows only
 ('reason', 'column (中文): value').
 
 Dates, periods and odd numbers are read by the SQL parsers of 002_parsers.sql once per distinct
-value of the file, before the rows stream; the results are joined back to every chunk. Credit
-codes are checked here once per distinct value of a chunk: a tax file holds about one code in
-three rows, and joining each chunk to every code of the file cost more than the check.
+value of the file, as the chunks stream (ParsedValues); the results are joined back to every
+chunk. Credit codes are checked here once per distinct value of a chunk: a tax file holds about
+one code in three rows, and joining each chunk to every code of the file cost more than the
+check.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import polars as pl
 
-from ingest import frames
 from ingest.feeds import contracts as c
 from ingest.feeds.contracts import Feed
 from projledger import reference
@@ -31,9 +30,6 @@ _PARSERS = {
     c.PERIOD: "ledger.parse_period(v)::text",
     c.NUMBER: "ledger.parse_number(v)::text",
 }
-
-# column → its distinct values (r_<column>) with what they read as (p_<column>)
-Lookups = dict[str, pl.DataFrame]
 
 _ALPHABET = list(c.CREDIT_ALPHABET)
 
@@ -91,43 +87,43 @@ def _distinct(col: c.Column, positions: dict[str, int]) -> pl.Expr | None:
     return r.drop_nulls().unique()
 
 
-def lookups(cur, feed: Feed, positions: dict[str, int], chunks: Iterator[pl.DataFrame]) -> Lookups:
-    """Read every distinct value of the columns read once per value, in one pass over the
-    file: dates, periods and odd numbers by the parsers of 002_parsers.sql."""
-    wanted = {
-        col.name: expr for col in feed.columns if (expr := _distinct(col, positions)) is not None
-    }
-    if not wanted:
-        return {}
-    seen: dict[str, list[pl.Series]] = {name: [] for name in wanted}
-    for chunk in chunks:
-        trimmed = chunk.select(
-            _trimmed(pl.col(f"c{positions[name]}")).alias(_r(name)) for name in wanted
-        )
-        for name, expr in wanted.items():
-            seen[name].append(trimmed.select(expr).to_series())
-            if len(seen[name]) > 8:  # memory follows the distinct values, not the rows
-                seen[name] = [pl.concat(seen[name]).unique()]
-    out: Lookups = {}
-    for name, parts in seen.items():
-        frame = pl.concat(parts).unique().to_frame(_r(name)) if parts else None
-        if frame is None or not frame.height:
-            continue
-        out[name] = _parsed_in_sql(cur, name, _PARSERS[feed.column(name).kind], frame)
-    return out
+# (a parser's SQL over `v`, distinct values) -> (value, what it reads as: text, or None when
+# unreadable) for each (ingest/parsers.py)
+Parse = Callable[[str, list[str]], list[tuple[str, str | None]]]
 
 
-def _parsed_in_sql(cur, name: str, parser: str, values: pl.DataFrame) -> pl.DataFrame:
-    cur.execute("create temp table _lk_in (v text) on commit drop")
-    cur.copy_expert(
-        "copy _lk_in (v) from stdin with (format csv, force_not_null (v))",
-        io.BytesIO(frames.csv_bytes(values)),
-    )
-    result = io.BytesIO()
-    cur.copy_expert(f"copy (select v, {parser} from _lk_in) to stdout with (format csv)", result)
-    cur.execute("drop table _lk_in")
-    result.seek(0)
-    return pl.read_csv(result, has_header=False, schema={_r(name): pl.String, _p(name): pl.String})
+class ParsedValues:
+    """What the values of the columns read by the SQL parsers (dates, periods, odd numbers)
+    read as, each distinct value of a delivery sent to `parse` once, when the first chunk
+    holding it arrives. Memory follows the distinct values, not the rows; and no pass over
+    the file is needed before its rows stream."""
+
+    def __init__(self, feed: Feed, positions: dict[str, int], parse: Parse):
+        self._feed = feed
+        self._parse = parse
+        wanted = ((col.name, _distinct(col, positions)) for col in feed.columns)
+        self._wanted = {name: expr for name, expr in wanted if expr is not None}
+        self._known = {
+            name: pl.DataFrame(schema={_r(name): pl.String, _p(name): pl.String})
+            for name in self._wanted
+        }
+
+    @property
+    def columns(self) -> set[str]:
+        return set(self._wanted)
+
+    def joined(self, trimmed: pl.DataFrame) -> pl.DataFrame:
+        """The trimmed chunk with p_<column> beside each looked-up column."""
+        for name, distinct in self._wanted.items():
+            r = _r(name)
+            new = trimmed.select(distinct).join(self._known[name], on=r, how="anti")
+            if new.height:
+                known = self._known[name]
+                read = self._parse(_PARSERS[self._feed.column(name).kind], new[r].to_list())
+                read_frame = pl.DataFrame(read, schema=known.schema, orient="row")
+                self._known[name] = pl.concat([known, read_frame])
+            trimmed = trimmed.join(self._known[name], on=r, how="left", maintain_order="left")
+        return trimmed
 
 
 def _quoted(r: pl.Expr) -> pl.Expr:
@@ -260,19 +256,16 @@ def checked_frame(
     header: list[str],
     positions: dict[str, int],
     trimmed: pl.DataFrame,
-    found: Lookups,
+    parsed: ParsedValues,
 ) -> pl.DataFrame:
     """Every row with its problem, typed values, natural key and extra cells, and for the
     quarantine its key as delivered (in a snapshot the key is present even when its row is
     bad) and its cells."""
-    frame = trimmed
-    for lk in found.values():
-        on = lk.columns[0]
-        frame = frame.join(lk, on=on, how="left", maintain_order="left")
+    frame = parsed.joined(trimmed)
     for col in feed.columns:
         if col.kind == c.CREDIT_CODE:
             frame = _credit_checked(frame, col.name)
-    looked_up = set(found)
+    looked_up = parsed.columns
     frame = frame.with_columns(
         *[_typed(col, looked_up).alias(_t(col.name)) for col in feed.columns]
     )

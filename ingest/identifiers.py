@@ -1,7 +1,7 @@
 """Identifier checks of feeds.md: project codes and credit codes (GB 32100-2015).
 
-The bulk checks of a whole file are built from the same constants (ingest/checks.py: polars
-for project codes, SQL for credit codes, once per distinct value); this module is the
+The bulk checks of a whole file are built from the same constants (ingest/checks.py: polars,
+credit codes once per distinct value of a chunk); this module is the
 reference implementation, used by the generator and compared with the bulk ones in tests.
 """
 

@@ -27,6 +27,7 @@ from psycopg2.extras import Json
 from ingest import checks, frames, headers, readers
 from ingest.feeds.contracts import FEED_NAMES, FEEDS, Feed
 from ingest.inbox import Delivery, UnsafePath, discover, pinned
+from ingest.parsers import SqlParsers
 from projledger.db.locks import feed_lock
 
 log = logging.getLogger(__name__)
@@ -304,12 +305,13 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
 def _write(cur, feed: Feed, delivery: Delivery, batch_id: int, cells, positions) -> tuple[int, int]:
     """Check every row and append the good ones as facts with one COPY, streamed while the
     next rows are checked; then quarantine the bad ones. Returns (rows, facts)."""
-    found = checks.lookups(cur, feed, positions, cells.chunks())
+    parsers = SqlParsers(cur.connection)
+    parsed = checks.ParsedValues(feed, positions, parsers)
 
     def checked() -> Iterator[pl.DataFrame]:
         for chunk in cells.chunks():
             trimmed = checks.trimmed_frame(feed, positions, chunk)
-            yield checks.checked_frame(feed, cells.header, positions, trimmed, found)
+            yield checks.checked_frame(feed, cells.header, positions, trimmed, parsed)
 
     # Every good row is a fact: an upsert with its typed values in the columns named for
     # them, or a retraction (its key's values only). Nothing is compared with the store here;
@@ -343,6 +345,7 @@ def _write(cur, feed: Feed, delivery: Delivery, batch_id: int, cells, positions)
         raise
     finally:
         stream.close()
+        parsers.close()
     if stream.bad:
         bad = pl.concat(stream.bad).sort("line_no")
         cur.copy_expert(

@@ -176,6 +176,16 @@ def resolve(url: str) -> Target:
         conn.close()
 
 
+def sibling(conn: psycopg2.extensions.connection) -> psycopg2.extensions.connection:
+    """Another connection to the server, database and role `conn` reached, with the parameters
+    libpq resolved for it (a socket directory stays a socket, never a fallback to a port)."""
+    info = conn.info
+    params = {key: value for key, value in info.dsn_parameters.items() if key in CARRIED and value}
+    if info.password:
+        params["password"] = info.password
+    return psycopg2.connect(**params)
+
+
 def with_dbname(url: str, dbname: str) -> str:
     """`url` naming another database, everything else as written (no connection made)."""
     params = check(url)

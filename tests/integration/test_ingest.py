@@ -397,6 +397,41 @@ def test_ragged_rows_load_through_the_fallback_reader(conn, tmp_path):
     assert extra == {f"_surplus_{len(TAX_EN) + 1}": "多余"}
 
 
+def test_values_first_seen_in_a_later_chunk_are_read_by_the_parsers(conn, tmp_path, monkeypatch):
+    """The SQL parsers read each distinct value when the first chunk holding it streams (no
+    pass over the file comes first)."""
+    from ingest import frames
+
+    monkeypatch.setattr(frames, "_BLOCK_BYTES", 300)  # a chunk of two or three rows
+    cells = [
+        ("2026-09", "100", "2026-10-15"),
+        ("2026-09", "100", "2026-10-15"),
+        ("2026-09", "100", "2026-10-15"),
+        ("2026-09", "100", "2026-10-15"),
+        ("2026年8月", "1,234.50", "2026/9/15"),  # odd forms, first seen here
+        ("2026-09", "100", "2026-10-15"),
+        ("2026.7", "2,000", "2026年8月15日"),
+        ("2026-09", "100", "2026-02-30"),  # no such date: quarantined
+        ("2026年8月", "1,234.50", "2026/9/15"),  # seen before
+    ]
+    rows = [
+        [credit(i + 1), f"企业{i}", period, "增值税", amount, paid, STREET, ""]
+        for i, (period, amount, paid) in enumerate(cells)
+    ]
+    write_csv(tmp_path / "tax" / "20261020.csv", TAX_ZH, rows)
+
+    [result] = ingest_inbox(conn, tmp_path)
+
+    assert (result.rows_total, result.rows_loaded, result.rows_rejected) == (9, 8, 1)
+    loaded = q(conn, "select line_no, period, amount_yuan, paid_on from ledger.event order by 1")
+    assert [row for row in loaded if row[0] in (6, 8, 10)] == [
+        (6, date(2026, 8, 1), Decimal("1234.5"), date(2026, 9, 15)),
+        (8, date(2026, 7, 1), Decimal("2000"), date(2026, 8, 15)),
+        (10, date(2026, 8, 1), Decimal("1234.5"), date(2026, 9, 15)),
+    ]
+    assert q(conn, "select line_no, reason from ledger.rejected_row") == [(9, "invalid_date")]
+
+
 def test_event_store_is_append_only(conn, tmp_path):
     write_csv(
         tmp_path / "tax" / "20261020.csv",
