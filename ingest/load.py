@@ -259,8 +259,9 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
             break
         else:
             raise readers.FileRejected("unparseable", "the file could not be read")
-        rows_total, events = written
+        rows_total, events, bad = written
         rows_rejected = rows_total - events
+        # The batch's row first: its quarantined rows name it (migration 021).
         cur.execute(
             "insert into ledger.batch (batch_id, feed, file_name, sha256, delivered_on, "
             "delivery_seq, status, encoding, file_format, header, rows_total, rows_loaded, "
@@ -283,6 +284,8 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
                 feed.snapshot,
             ),
         )
+        if bad is not None:
+            _quarantine(cur, feed, batch_id, bad)
     log.info(
         "%s: %d rows, %d quarantined, %d events",
         delivery.file_name,
@@ -302,9 +305,11 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
     )
 
 
-def _write(cur, feed: Feed, delivery: Delivery, batch_id: int, cells, positions) -> tuple[int, int]:
+def _write(
+    cur, feed: Feed, delivery: Delivery, batch_id: int, cells, positions
+) -> tuple[int, int, pl.DataFrame | None]:
     """Check every row and append the good ones as facts with one COPY, streamed while the
-    next rows are checked; then quarantine the bad ones. Returns (rows, facts)."""
+    next rows are checked. Returns (rows, facts, the bad rows as quarantined or None)."""
     parsers = SqlParsers(cur.connection)
     parsed = checks.ParsedValues(feed, positions, parsers)
 
@@ -346,23 +351,25 @@ def _write(cur, feed: Feed, delivery: Delivery, batch_id: int, cells, positions)
     finally:
         stream.close()
         parsers.close()
-    if stream.bad:
-        bad = pl.concat(stream.bad).sort("line_no")
-        cur.copy_expert(
-            "copy ledger.rejected_row (batch_id, feed, line_no, reason, detail, raw, natural_key) "
-            "from stdin with (format csv)",
-            io.BytesIO(
-                frames.csv_bytes(
-                    bad.select(
-                        pl.lit(batch_id).alias("batch_id"),
-                        pl.lit(feed.name).alias("feed"),
-                        pl.all(),
-                    )
+    bad = pl.concat(stream.bad).sort("line_no") if stream.bad else None
+    return stream.rows, stream.facts, bad
+
+
+def _quarantine(cur, feed: Feed, batch_id: int, bad: pl.DataFrame) -> None:
+    cur.copy_expert(
+        "copy ledger.rejected_row (batch_id, feed, line_no, reason, detail, raw, natural_key) "
+        "from stdin with (format csv)",
+        io.BytesIO(
+            frames.csv_bytes(
+                bad.select(
+                    pl.lit(batch_id).alias("batch_id"),
+                    pl.lit(feed.name).alias("feed"),
+                    pl.all(),
                 )
-            ),
-            size=_COPY_BUFFER,
-        )
-    return stream.rows, stream.facts
+            )
+        ),
+        size=_COPY_BUFFER,
+    )
 
 
 def _partition(cur, feed: Feed) -> str:

@@ -449,6 +449,24 @@ def test_event_store_is_append_only(conn, tmp_path):
         conn.rollback()
 
 
+def test_a_quarantined_row_must_name_a_batch_of_the_ledger(conn, tmp_path):
+    write_csv(
+        tmp_path / "tax" / "20261020.csv",
+        TAX_EN,
+        [[credit(1), "甲", "2026-09", "增值税", "1", "", STREET, ""], ["x", "乙"]],
+    )
+    [result] = ingest_inbox(conn, tmp_path)
+    assert result.rows_rejected == 1
+    with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
+        cur.execute(
+            "insert into ledger.rejected_row (batch_id, feed, line_no, reason) "
+            "select batch_id + 1, feed, 9, 'invalid_date' from ledger.batch"
+        )
+        conn.commit()
+    conn.rollback()
+    assert q(conn, "select count(*) from ledger.rejected_row") == [(1,)]
+
+
 def test_the_store_keeps_only_upserts_and_retractions_with_ids_it_gives(conn):
     """What the nightly build no longer reads every event to test: the store refuses a stored
     `leave` (leaving is derived when reading) or any op else, and an event id given by hand."""
