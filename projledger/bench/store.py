@@ -5,6 +5,7 @@ plain COPY of the same file into a bare table on the same server (issue 13's row
 - the same size of file into a store already holding about M events;
 - an unchanged re-send of an N-row file (the same rows, one amount corrected, so that it is
   not a byte-identical duplicate);
+- an N-row file whose every row is quarantined (its period names no month);
 - XLSX read rate on a registry snapshot.
 
 Files are synthetic but valid (credit codes with their check character), so every row loads.
@@ -38,11 +39,14 @@ def _credit(i: int) -> str:
     return first17 + credit_check_char(first17)
 
 
-def write_tax(path: Path, rows: int, period: date, corrected_line: int | None = None) -> Path:
-    """A month of tax rows: `rows` keys (enterprise x tax type) for `period`."""
+def write_tax(
+    path: Path, rows: int, period: date, corrected_line: int | None = None, month: str = ""
+) -> Path:
+    """A month of tax rows: `rows` keys (enterprise x tax type) for `period`, its month written
+    as `month` when given."""
     path.parent.mkdir(parents=True, exist_ok=True)
     paid = (period + timedelta(days=45)).isoformat()
-    month = f"{period:%Y-%m}"
+    month = month or f"{period:%Y-%m}"
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(TAX_HEADER)
@@ -92,7 +96,9 @@ def write_registry_xlsx(path: Path, rows: int) -> Path:
     return path
 
 
-def _ingest(env: dict, url: str, results: list[Stage], name: str, path: Path, n: int) -> None:
+def _ingest(
+    env: dict, url: str, results: list[Stage], name: str, path: Path, n: int, quarantined=False
+) -> None:
     """Ingest one file from an inbox of its own (no other file hashed or skipped), timed in
     this process like the COPY beside it (a CLI process adds its start-up, about a second)."""
     import psycopg2
@@ -106,7 +112,8 @@ def _ingest(env: dict, url: str, results: list[Stage], name: str, path: Path, n:
     [result] = ingest_inbox(conn, path.parent.parent, ["tax"])
     seconds = time.monotonic() - started
     conn.close()
-    assert result.status == "loaded" and result.rows_loaded == n, result
+    assert result.status == "loaded", result
+    assert (result.rows_rejected if quarantined else result.rows_loaded) == n, result
     results.append(
         Stage(0, name, seconds, 0, n, copy_seconds=bare_copy_seconds(url, path, "utf-8"))
     )
@@ -190,6 +197,12 @@ def bench_store(home: Path, rows: int, preload_files: int, registry_rows: int) -
         corrected_line=rows // 2,
     )
     _ingest(env, url, results, f"unchanged re-send of {rows:,} rows", resend, rows)
+
+    day += timedelta(days=1)
+    bad = write_tax(
+        inbox / "bad" / "tax" / f"{day:%Y%m%d}.csv", rows, date(2026, 2, 1), month="2026-13"
+    )
+    _ingest(env, url, results, f"{rows:,} rows, every one quarantined", bad, rows, quarantined=True)
 
     xlsx = write_registry_xlsx(inbox / "xlsx" / "registry" / "20260126.xlsx", registry_rows)
     results.append(
