@@ -8,3 +8,10 @@
         {%- do run_query('select ledger.summarize_new_ranges()') -%}
     {%- endif -%}
 {%- endmacro %}
+
+{# Post-hook of a table a night merges into: its planner statistics sampled again when they are
+   stale (none yet, or the table grown by a tenth since: projledger/db/migrations/
+   022_analyze_if_stale.sql), not after every merge of a few keys. #}
+{% macro analyze_if_stale() -%}
+    select ledger.analyze_if_stale('{{ this }}'::regclass)
+{%- endmacro %}

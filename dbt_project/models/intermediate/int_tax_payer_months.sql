@@ -11,7 +11,6 @@
     post_hook=[
         "delete from {{ this }} as merged where merged.payments = 0"
         " and (merged.built_as_of, merged.built_through_batch) = ({{ last_read(this) }})",
-        "analyze {{ this }}",
     ],
 ) }}
 {# Tax per enterprise, month and carrier (folded name), summed from the current tax records:

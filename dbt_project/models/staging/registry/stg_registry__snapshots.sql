@@ -4,7 +4,7 @@
     on_schema_change='fail',
     indexes=[{'columns': ['built_as_of', 'read_snapshots']}],
     pre_hook="{% if is_incremental() %}{{ snapshot_history_reset('registry') }}{% endif %}",
-    post_hook="analyze {{ this }}",
+    post_hook="{{ analyze_if_stale() }}",
 ) }}
 {# The registry's history known at as_of, derived from the snapshots delivered by then: per
    project, one row per snapshot delivery that changed it: upserts with their values, and the

@@ -12,7 +12,7 @@
     post_hook=[
         "delete from {{ this }} as merged where merged.op <> 'upsert'"
         " and (merged.built_as_of, merged.built_through_batch) = ({{ last_read(this) }})",
-        "analyze {{ this }}",
+        "{{ analyze_if_stale() }}",
     ],
 ) }}
 {# Current version of each tax key as known at as_of (retracted keys dropped). The largest feed:
