@@ -8,7 +8,8 @@ plain COPY of the same file into a bare table on the same server (issue 13's row
 - an N-row file whose every row is quarantined (its period names no month);
 - XLSX read rate on a registry snapshot.
 
-Files are synthetic but valid (credit codes with their check character), so every row loads.
+Files are synthetic but valid (credit codes with their check character), so every row loads,
+but for the file made to be quarantined.
 """
 
 from __future__ import annotations
