@@ -397,6 +397,32 @@ def test_ragged_rows_load_through_the_fallback_reader(conn, tmp_path):
     assert extra == {f"_surplus_{len(TAX_EN) + 1}": "多余"}
 
 
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+def test_blank_lines_found_in_a_later_chunk_are_skipped_and_counted(
+    conn, tmp_path, monkeypatch, line_end
+):
+    """A blank line is no row, but its line is counted, wherever it falls: here after chunks
+    of rows have already streamed to the store (they are taken back, then read again)."""
+    from ingest import frames
+
+    monkeypatch.setattr(frames, "_BLOCK_BYTES", 300)  # a chunk of two or three rows
+    rows = [
+        ",".join([credit(i + 1), f"企业{i}", "2026-09", "增值税", "100", "", STREET, ""])
+        for i in range(8)
+    ]
+    lines = [",".join(TAX_EN), *rows[:6], "", *rows[6:], ""]
+    path = tmp_path / "tax" / "20261020.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(line_end.join(lines).encode() + line_end.encode())  # and one at the end
+
+    [result] = ingest_inbox(conn, tmp_path)
+
+    assert (result.rows_total, result.rows_loaded, result.rows_rejected) == (8, 8, 0)
+    assert q(conn, "select line_no from ledger.event order by 1") == [
+        (n,) for n in (2, 3, 4, 5, 6, 7, 9, 10)
+    ]
+
+
 def test_values_first_seen_in_a_later_chunk_are_read_by_the_parsers(conn, tmp_path, monkeypatch):
     """The SQL parsers read each distinct value when the first chunk holding it streams (no
     pass over the file comes first)."""
