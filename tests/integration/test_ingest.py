@@ -227,6 +227,35 @@ def test_undecodable_file_is_rejected(conn, tmp_path):
     assert (result.status, result.reason) == ("rejected", "undecodable")
 
 
+@pytest.mark.parametrize("tail", ["gb18030", "neither"])
+def test_bytes_of_another_encoding_found_in_a_later_chunk(conn, tmp_path, monkeypatch, tail):
+    """The encoding is sniffed from the file's head, and checked block by block as the rows
+    stream: a GB18030 file whose first Chinese comes late is read again as GB18030 (the rows
+    already sent taken back); one that is neither is rejected whole."""
+    from ingest import frames, readers
+
+    monkeypatch.setattr(readers, "SNIFF_BYTES", 200)
+    monkeypatch.setattr(frames, "_BLOCK_BYTES", 300)
+    # ASCII only in the sniffed head (its rows' tax type is quarantined: no matter here)
+    rows = [[credit(i + 1), f"E{i}", "2026-09", "VAT", "1", "", STREET, ""] for i in range(6)]
+    rows += [[credit(i + 7), f"企业{i}", "2026-09", "增值税", "1", "", STREET, ""] for i in range(2)]
+    path = write_csv(tmp_path / "tax" / "20261020.csv", TAX_EN, rows, encoding="gb18030")
+    if tail == "neither":
+        path.write_bytes(path.read_bytes() + b"\xff\xfe\xfa\xff,\x80\x80\n")
+
+    [result] = ingest_inbox(conn, tmp_path)
+
+    if tail == "neither":
+        assert (result.status, result.reason) == ("rejected", "undecodable")
+        assert q(conn, "select count(*) from ledger.event") == [(0,)]
+    else:
+        assert (result.status, result.rows_total) == ("loaded", 8)
+        assert q(conn, "select taxpayer_name from ledger.event where line_no > 7 order by 1") == [
+            ("企业0",),
+            ("企业1",),
+        ]
+
+
 def test_same_file_twice_loads_once_and_a_rerun_is_a_no_op(conn, tmp_path):
     rows = [[credit(i), "甲", "2026-09", "增值税", str(i), "", STREET, ""] for i in range(1, 6)]
     first = write_csv(tmp_path / "tax" / "20261020.csv", TAX_EN, rows)
@@ -421,6 +450,44 @@ def test_blank_lines_found_in_a_later_chunk_are_skipped_and_counted(
     assert q(conn, "select line_no from ledger.event order by 1") == [
         (n,) for n in (2, 3, 4, 5, 6, 7, 9, 10)
     ]
+
+
+def test_amounts_with_thousands_separators_read_as_the_sql_parser_reads_them(
+    conn, tmp_path, monkeypatch
+):
+    """Amounts grouped by thousands, as tax exports write nearly every one, are read in the
+    checks and never sent to the SQL parsers (a province file holds millions of distinct
+    ones); they read as ledger.parse_number reads them. Other odd forms still go to SQL."""
+    from ingest.parsers import SqlParsers
+
+    sent: list[str] = []
+    parse = SqlParsers.__call__
+
+    def recorded(self, parser, values):
+        if "parse_number" in parser:
+            sent.extend(values)
+        return parse(self, parser, values)
+
+    monkeypatch.setattr(SqlParsers, "__call__", recorded)
+    amounts = ["2,258,667.53", "1,000", "0,123", "12,345.60", "1,000.00", "1,23", "+1,000", "7"]
+    rows = [
+        [credit(i + 1), f"企业{i}", "2026-09", "增值税", amount, "2026-10-15", STREET, ""]
+        for i, amount in enumerate(amounts)
+    ]
+    write_csv(tmp_path / "tax" / "20261020.csv", TAX_ZH, rows)
+
+    [result] = ingest_inbox(conn, tmp_path)
+
+    assert sorted(sent) == ["+1,000", "1,23"]
+    expected = q(
+        conn,
+        "select n + 1, ledger.parse_number(a)::text from unnest(%s::text[]) "
+        "with ordinality as t (a, n)",
+        amounts,
+    )
+    loaded = q(conn, "select line_no, amount_yuan::text from ledger.event order by 1")
+    assert loaded == [row for row in expected if row[1] is not None]
+    assert (result.rows_loaded, result.rows_rejected) == (7, 1)
 
 
 def test_values_first_seen_in_a_later_chunk_are_read_by_the_parsers(conn, tmp_path, monkeypatch):
