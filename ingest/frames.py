@@ -3,7 +3,7 @@
 as a JSON object `_surplus_<position>` -> cell, or null). Memory stays flat with file size.
 
 A CSV is cut into blocks of whole records (a newline outside quotes ends a record) and each
-block parsed by polars, straight from the file (UTF-8) or from a UTF-8 copy (GB18030); polars'
+block parsed by polars, straight from the file (UTF-8) or re-encoded as UTF-8 (GB18030); polars'
 own scanner reads a whole file into memory first. The files polars would read differently from
 Python's csv module, ragged rows and blank lines, are read by the module instead
 (ingest/readers.py), like every XLSX and JSONL file, and spilled to Arrow files.
@@ -11,7 +11,6 @@ Python's csv module, ragged rows and blank lines, are read by the module instead
 
 from __future__ import annotations
 
-import codecs
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -27,7 +26,6 @@ _ROWS_PER_CHUNK = 100_000
 # 4 MB and 3.7 to 4.1 s with 8 MB; the server's CPU was 2.6 to 2.9 s against 2.9 to 3.1 s, and
 # the store waits less for the first block.
 _BLOCK_BYTES = 2 << 20
-_TRANSCODE_BYTES = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -110,21 +108,33 @@ def _has_blank_line(block: bytes) -> bool:
     return block.startswith((b"\n", b"\r\n")) or b"\n\n" in block or b"\n\r\n" in block
 
 
-def _csv_chunks(source: Path, offset: int, ncols: int) -> Iterator[pl.DataFrame]:
-    """A blank line is skipped by the csv module (its line still counted) but read by polars
-    as a row of nulls: a block holding one ends this way of reading the file (ComputeError),
-    and the loader takes the csv module's way. Checked block by block as the rows stream,
-    not in a pass over the file before them: the store waited for that pass."""
-    schema = _schema(ncols)
+def _csv_chunks(path: Path, layout: readers.CsvLayout) -> Iterator[pl.DataFrame]:
+    """The file's records, a block at a time; a GB18030 block re-encoded as UTF-8 (polars
+    reads only UTF-8; a newline or a quote is never part of a GB18030 character, so a block of
+    whole records is whole characters too).
+
+    Found block by block as the rows stream, not in a pass over the file before them (the
+    store waited for that pass: 4 s for a province tax file copied as UTF-8), each of these
+    ends this way of reading the file (ComputeError), and the loader takes the csv module's:
+    bytes not of the encoding, and a blank line (skipped by the csv module, its line still
+    counted, but read by polars as a row of nulls)."""
+    schema = _schema(len(layout.header))
     line_no = 2
     carry = b""
-    with open(source, "rb") as fh:
-        fh.seek(offset)
+    with open(path, "rb") as fh:
+        fh.seek(layout.data_offset)
         while True:
             data = fh.read(_BLOCK_BYTES)
             block = carry + data
             cut = len(block) if not data else _record_end(block)
             block, carry = block[:cut], block[cut:]
+            if layout.codec != "utf-8":
+                try:
+                    block = block.decode(layout.codec).encode()
+                except UnicodeDecodeError as exc:
+                    raise pl.exceptions.ComputeError(
+                        f"not {layout.codec} after line {line_no - 1}"
+                    ) from exc
             if _has_blank_line(block):
                 raise pl.exceptions.ComputeError(f"a blank line after line {line_no - 1}")
             if block:
@@ -145,23 +155,9 @@ def _csv_chunks(source: Path, offset: int, ncols: int) -> Iterator[pl.DataFrame]
                 return
 
 
-def _utf8_copy(path: Path, layout: readers.CsvLayout, spill: Path) -> Path:
-    """The rows of a GB18030 file re-encoded as UTF-8 (the scanner reads only UTF-8);
-    UnicodeDecodeError when the bytes are not GB18030."""
-    spill.mkdir(parents=True, exist_ok=True)
-    target = spill / "utf8.csv"
-    decoder = codecs.getincrementaldecoder(layout.codec)(errors="strict")
-    with open(path, "rb") as src, open(target, "wb") as dst:
-        src.seek(layout.data_offset)
-        for chunk in iter(lambda: src.read(_TRANSCODE_BYTES), b""):
-            dst.write(decoder.decode(chunk).encode())
-        dst.write(decoder.decode(b"", final=True).encode())
-    return target
-
-
 def csv_attempts(path: Path, spill: Path) -> Iterator[Cells]:
     """Ways to read a CSV file, best first; the loader takes the next one when a way fails
-    with polars' ComputeError (ragged rows, blank lines, bytes that are not UTF-8). The sniffed
+    with polars' ComputeError (ragged rows, blank lines, bytes not of the encoding). The sniffed
     encoding comes first, the other one second; a file neither reads as is rejected
     (`undecodable`)."""
     sniffed = readers.csv_layout(path)
@@ -175,18 +171,7 @@ def csv_attempts(path: Path, spill: Path) -> Iterator[Cells]:
         if path.stat().st_size <= layout.data_offset:
             yield Cells(layout.header, _no_chunks, layout.codec)
             return
-        if layout.codec == "utf-8":
-            source, offset = path, layout.data_offset
-        else:
-            try:
-                source, offset = _utf8_copy(path, layout, spill / codec), 0
-            except UnicodeDecodeError:
-                continue
-        yield Cells(
-            layout.header,
-            lambda source=source, offset=offset, n=ncols: _csv_chunks(source, offset, n),
-            layout.codec,
-        )
+        yield Cells(layout.header, lambda layout=layout: _csv_chunks(path, layout), layout.codec)
         try:
             rows = of_rows(ncols, readers.csv_rows(path, layout), spill / f"{codec}-rows")
         except readers.FileRejected as rejected:

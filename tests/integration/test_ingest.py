@@ -238,7 +238,9 @@ def test_bytes_of_another_encoding_found_in_a_later_chunk(conn, tmp_path, monkey
     monkeypatch.setattr(frames, "_BLOCK_BYTES", 300)
     # ASCII only in the sniffed head (its rows' tax type is quarantined: no matter here)
     rows = [[credit(i + 1), f"E{i}", "2026-09", "VAT", "1", "", STREET, ""] for i in range(6)]
-    rows += [[credit(i + 7), f"企业{i}", "2026-09", "增值税", "1", "", STREET, ""] for i in range(2)]
+    rows += [
+        [credit(i + 7), f"企业{i}", "2026-09", "增值税", "1", "", STREET, ""] for i in range(2)
+    ]
     path = write_csv(tmp_path / "tax" / "20261020.csv", TAX_EN, rows, encoding="gb18030")
     if tail == "neither":
         path.write_bytes(path.read_bytes() + b"\xff\xfe\xfa\xff,\x80\x80\n")
