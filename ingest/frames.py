@@ -23,8 +23,8 @@ from ingest import readers
 
 _ROWS_PER_CHUNK = 100_000
 # 2 MB blocks, measured: a 1M-row tax file loaded in 3.1 to 3.7 s, against 3.4 to 3.8 s with
-# 4 MB and 3.7 to 4.1 s with 8 MB; the server's CPU was 2.6 to 2.9 s against 2.9 to 3.1 s, and
-# the store waits less for the first block.
+# 4 MB and 3.5 to 4.5 s with 8 MB (the server's CPU 2.6 to 2.9 s, against 2.8 to 3.1 s with
+# 8 MB), and the store waits less for the first block.
 _BLOCK_BYTES = 2 << 20
 
 
