@@ -8,7 +8,6 @@ skipped; the same content under another name is recorded once as a duplicate.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import queue
 import tempfile
@@ -250,7 +249,7 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
             positions = _check_header(feed, cells.header)
             cur.execute("savepoint body")
             try:
-                written = _write(cur, feed, delivery, batch_id, cells, positions)
+                written = _write(cur, feed, delivery, batch_id, cells, positions, Path(spill))
             except pl.exceptions.ComputeError as refused:  # the next way of reading the file
                 log.info("%s: %s; reading it another way", delivery.file_name, refused)
                 cur.execute("rollback to savepoint body")
@@ -259,7 +258,7 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
             break
         else:
             raise readers.FileRejected("unparseable", "the file could not be read")
-        rows_total, events, bad = written
+        rows_total, events, quarantine = written
         rows_rejected = rows_total - events
         # The batch's row first: its quarantined rows name it (migration 021).
         cur.execute(
@@ -284,8 +283,8 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
                 feed.snapshot,
             ),
         )
-        if bad is not None:
-            _quarantine(cur, feed, batch_id, bad)
+        if rows_rejected:
+            _quarantine(cur, quarantine)
     log.info(
         "%s: %d rows, %d quarantined, %d events",
         delivery.file_name,
@@ -306,10 +305,10 @@ def _load(conn, delivery: Delivery, sha: str) -> BatchResult:
 
 
 def _write(
-    cur, feed: Feed, delivery: Delivery, batch_id: int, cells, positions
-) -> tuple[int, int, pl.DataFrame | None]:
+    cur, feed: Feed, delivery: Delivery, batch_id: int, cells, positions, spill: Path
+) -> tuple[int, int, Path]:
     """Check every row and append the good ones as facts with one COPY, streamed while the
-    next rows are checked. Returns (rows, facts, the bad rows as quarantined or None)."""
+    next rows are checked. Returns (rows, facts, the file of the bad rows as quarantined)."""
     parsers = SqlParsers(cur.connection)
     parsed = checks.ParsedValues(feed, positions, parsers)
 
@@ -337,7 +336,8 @@ def _write(
         *[col.name for col in feed.columns],
         "extra",
     ]
-    stream = _FactStream(feed, checked(), facts, cells.header)
+    quarantine = spill / "quarantine.csv"
+    stream = _FactStream(feed, batch_id, checked(), facts, cells.header, quarantine)
     try:
         cur.copy_expert(
             f"copy {_partition(cur, feed)} ({', '.join(columns)}) from stdin with (format csv)",
@@ -351,25 +351,17 @@ def _write(
     finally:
         stream.close()
         parsers.close()
-    bad = pl.concat(stream.bad).sort("line_no") if stream.bad else None
-    return stream.rows, stream.facts, bad
+    return stream.rows, stream.facts, quarantine
 
 
-def _quarantine(cur, feed: Feed, batch_id: int, bad: pl.DataFrame) -> None:
-    cur.copy_expert(
-        "copy ledger.rejected_row (batch_id, feed, line_no, reason, detail, raw, natural_key) "
-        "from stdin with (format csv)",
-        io.BytesIO(
-            frames.csv_bytes(
-                bad.select(
-                    pl.lit(batch_id).alias("batch_id"),
-                    pl.lit(feed.name).alias("feed"),
-                    pl.all(),
-                )
-            )
-        ),
-        size=_COPY_BUFFER,
-    )
+def _quarantine(cur, quarantine: Path) -> None:
+    with open(quarantine, "rb") as rows:
+        cur.copy_expert(
+            "copy ledger.rejected_row (batch_id, feed, line_no, reason, detail, raw, natural_key) "
+            "from stdin with (format csv)",
+            rows,
+            size=_COPY_BUFFER,
+        )
 
 
 def _partition(cur, feed: Feed) -> str:
@@ -389,14 +381,24 @@ def _partition(cur, feed: Feed) -> str:
 
 class _FactStream:
     """The good rows of checked chunks as COPY CSV; a thread reads and checks the next chunk
-    while PostgreSQL writes this one (polars works outside the GIL). Bad rows are kept aside
-    for the quarantine."""
+    while PostgreSQL writes this one (polars works outside the GIL). Bad rows are written aside
+    as the quarantine's COPY CSV, in line order, to a file: memory stays flat however many
+    rows are bad."""
 
-    def __init__(self, feed: Feed, checked: Iterator[pl.DataFrame], facts: list, header: list[str]):
+    def __init__(
+        self,
+        feed: Feed,
+        batch_id: int,
+        checked: Iterator[pl.DataFrame],
+        facts: list,
+        header: list[str],
+        quarantine: Path,
+    ):
         self._feed = feed
+        self._batch_id = batch_id
+        self._quarantine = quarantine
         self.rows = 0
         self.facts = 0
-        self.bad: list[pl.DataFrame] = []
         self.failure: BaseException | None = None
         self._chunks: queue.Queue = queue.Queue(maxsize=2)
         self._closed = threading.Event()
@@ -407,19 +409,28 @@ class _FactStream:
 
     def _produce(self, checked: Iterator[pl.DataFrame], facts: list, header: list[str]) -> None:
         try:
-            for chunk in checked:
-                self.rows += chunk.height
-                problem = pl.col("problem").is_not_null()
-                bad = chunk.filter(problem)
-                if bad.height:
-                    self.bad.append(checks.quarantined(self._feed, header, bad))
-                good = chunk.filter(~problem)
-                self.facts += good.height
-                if good.height and not self._put(frames.csv_bytes(good.select(facts))):
-                    return
-            self._put(b"")
+            with open(self._quarantine, "wb") as quarantine:
+                self._check(checked, facts, header, quarantine)
         except BaseException as exc:  # raised again in the reading thread
             self._put(exc)
+
+    def _check(self, checked, facts: list, header: list[str], quarantine) -> None:
+        for chunk in checked:
+            self.rows += chunk.height
+            problem = pl.col("problem").is_not_null()
+            bad = chunk.filter(problem)
+            if bad.height:
+                rejected = checks.quarantined(self._feed, header, bad)
+                rejected.select(
+                    pl.lit(self._batch_id).alias("batch_id"),
+                    pl.lit(self._feed.name).alias("feed"),
+                    pl.all(),
+                ).write_csv(quarantine, include_header=False)
+            good = chunk.filter(~problem)
+            self.facts += good.height
+            if good.height and not self._put(frames.csv_bytes(good.select(facts))):
+                return
+        self._put(b"")
 
     def _put(self, item) -> bool:
         while not self._closed.is_set():

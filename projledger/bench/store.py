@@ -5,7 +5,8 @@ plain COPY of the same file into a bare table on the same server (issue 13's row
 - the same size of file into a store already holding about M events;
 - an unchanged re-send of an N-row file (the same rows, one amount corrected, so that it is
   not a byte-identical duplicate);
-- an N-row file whose every row is quarantined (its period names no month);
+- an N-row file whose every row is quarantined (its period names no month), and its twin
+  loaded by a CLI process of its own, for its peak RSS;
 - XLSX read rate on a registry snapshot.
 
 Files are synthetic but valid (credit codes with their check character), so every row loads,
@@ -204,6 +205,17 @@ def bench_store(home: Path, rows: int, preload_files: int, registry_rows: int) -
         inbox / "bad" / "tax" / f"{day:%Y%m%d}.csv", rows, date(2026, 2, 1), month="2026-13"
     )
     _ingest(env, url, results, f"{rows:,} rows, every one quarantined", bad, rows, quarantined=True)
+    # Its twin in a process of its own, for its peak RSS: the bad rows must not stay in memory.
+    day += timedelta(days=1)
+    write_tax(
+        inbox / "bad-cli" / "tax" / f"{day:%Y%m%d}.csv",
+        rows,
+        date(2026, 2, 1),
+        corrected_line=rows // 2,
+        month="2026-13",
+    )
+    seconds, rss = run_cli(["ingest", "--inbox", str(inbox / "bad-cli"), "--feed", "tax"], env)
+    results.append(Stage(0, "the same, in its own process", seconds, rss, rows))
 
     xlsx = write_registry_xlsx(inbox / "xlsx" / "registry" / "20260126.xlsx", registry_rows)
     results.append(
