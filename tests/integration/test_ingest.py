@@ -457,7 +457,7 @@ def test_blank_lines_found_in_a_later_chunk_are_skipped_and_counted(
 def test_amounts_with_thousands_separators_read_as_the_sql_parser_reads_them(
     conn, tmp_path, monkeypatch
 ):
-    """Amounts grouped by thousands, as tax exports write nearly every one, are read in the
+    """Amounts grouped by thousands, as some tax exports write every one, are read in the
     checks and never sent to the SQL parsers (a province file holds millions of distinct
     ones); they read as ledger.parse_number reads them. Other odd forms still go to SQL."""
     from ingest.parsers import SqlParsers
