@@ -26,9 +26,11 @@ from projledger import reference
 # 23,500.00 and 23500 are one value. Any other form (a sign, a leading point) goes to SQL.
 _PLAIN_NUMBER = r"^([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]+)?$"
 
+# Dates as ISO text whatever the server's DateStyle: the facts carry them as day numbers
+# (ingest/binary_copy.py).
 _PARSERS = {
-    c.DATE: "ledger.parse_date(v)::text",
-    c.PERIOD: "ledger.parse_period(v)::text",
+    c.DATE: "to_char(ledger.parse_date(v), 'YYYY-MM-DD')",
+    c.PERIOD: "to_char(ledger.parse_period(v), 'YYYY-MM-DD')",
     c.NUMBER: "ledger.parse_number(v)::text",
 }
 

@@ -23,7 +23,7 @@ import psycopg2.errors
 import psycopg2.extensions
 from psycopg2.extras import Json
 
-from ingest import checks, frames, headers, readers
+from ingest import binary_copy, checks, frames, headers, readers
 from ingest.feeds.contracts import FEED_NAMES, FEEDS, Feed
 from ingest.inbox import Delivery, UnsafePath, discover, pinned
 from ingest.parsers import SqlParsers
@@ -321,8 +321,8 @@ def _write(
     # them, or a retraction (its key's values only). Nothing is compared with the store here;
     # what changed is derived when reading as of a date, so the result never depends on the
     # order files were loaded in.
-    columns = ["feed", "batch_id", "delivered_on", "line_no", "natural_key", "op"]
-    columns += [col.name for col in feed.columns] + ["extra"]
+    encoder = binary_copy.FactEncoder(feed)
+    columns = encoder.columns
     facts = [
         pl.lit(feed.name).alias("feed"),
         pl.lit(batch_id).alias("batch_id"),
@@ -337,10 +337,10 @@ def _write(
         "extra",
     ]
     quarantine = spill / "quarantine.csv"
-    stream = _FactStream(feed, batch_id, checked(), facts, cells.header, quarantine)
+    stream = _FactStream(feed, batch_id, checked(), facts, cells.header, quarantine, encoder)
     try:
         cur.copy_expert(
-            f"copy {_partition(cur, feed)} ({', '.join(columns)}) from stdin with (format csv)",
+            f"copy {_partition(cur, feed)} ({', '.join(columns)}) from stdin with (format binary)",
             stream,
             size=_COPY_BUFFER,
         )
@@ -393,8 +393,10 @@ class _FactStream:
         facts: list,
         header: list[str],
         quarantine: Path,
+        encoder: binary_copy.FactEncoder,
     ):
         self._feed = feed
+        self._encoder = encoder
         self._batch_id = batch_id
         self._quarantine = quarantine
         self.rows = 0
@@ -415,6 +417,8 @@ class _FactStream:
             self._put(exc)
 
     def _check(self, checked, facts: list, header: list[str], quarantine) -> None:
+        if not self._put(self._encoder.header()):
+            return
         for chunk in checked:
             self.rows += chunk.height
             problem = pl.col("problem").is_not_null()
@@ -428,9 +432,11 @@ class _FactStream:
                 ).write_csv(quarantine, include_header=False)
             good = chunk.filter(~problem)
             self.facts += good.height
-            if good.height and not self._put(frames.csv_bytes(good.select(facts))):
+            encoded = self._encoder.encode(good.select(facts)) if good.height else b""
+            if encoded and not self._put(encoded):  # b"" would end the COPY
                 return
-        self._put(b"")
+        if self._put(self._encoder.trailer()):
+            self._put(b"")
 
     def _put(self, item) -> bool:
         while not self._closed.is_set():
