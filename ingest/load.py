@@ -351,6 +351,8 @@ def _write(
     finally:
         stream.close()
         parsers.close()
+    if cur.rowcount != stream.facts:  # a stream cut short ends the COPY without an error
+        raise RuntimeError(f"the store took {cur.rowcount} of {stream.facts} facts")
     return stream.rows, stream.facts, quarantine
 
 

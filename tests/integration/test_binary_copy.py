@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 from pgpq import ArrowToPostgresBinaryEncoder
 
+from ingest import binary_copy
 from ingest.binary_copy import fact_schema, numeric_payload
 from ingest.feeds.contracts import FEEDS
 from ingest.load import ingest_inbox
@@ -109,3 +110,22 @@ def test_amounts_and_dates_read_back_as_delivered(conn, tmp_path):
     amounts = ["1234567.89", "-12.5", "3", "0.5", "0", "98765432109876543210.0123"]
     assert [r[0] for r in got] == amounts
     assert {r[1:] for r in got} == {("2026-09-01", "2026-10-15", None, None)}
+
+
+def test_a_stream_cut_short_keeps_nothing(conn, tmp_path, monkeypatch):
+    """The binary format's end is optional: a stream that stops early (here, pgpq's last rows
+    dropped with the trailer) is no error to the server, which keeps the rows it got. The
+    load counts what the server took and fails the batch instead."""
+    rows = [
+        [credit(i), f"企业{i}", "2026-09", "增值税", "1", "2026-10-15", "320602001", ""]
+        for i in range(3)
+    ]
+    write_csv(tmp_path / "tax" / "20261020.csv", TAX_ZH, rows)
+    monkeypatch.setattr(binary_copy.FactEncoder, "trailer", lambda self: b"\xff\xff")
+    with pytest.raises(RuntimeError, match="took 0 of 3 facts"):
+        ingest_inbox(conn, tmp_path)
+    with conn.cursor() as cur:
+        cur.execute(
+            "select (select count(*) from ledger.event), (select count(*) from ledger.batch)"
+        )
+        assert cur.fetchone() == (0, 0)
