@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import polars as pl
 
 from ingest.feeds import contracts as c
@@ -34,19 +35,24 @@ _PARSERS = {
     c.NUMBER: "ledger.parse_number(v)::text",
 }
 
-_ALPHABET = list(c.CREDIT_ALPHABET)
+# Each byte's value in the credit-code alphabet (-1 outside it), and the weights of its first 17.
+_CREDIT_VALUE = np.full(256, -1, np.int64)
+_CREDIT_VALUE[np.frombuffer(c.CREDIT_ALPHABET.encode("ascii"), np.uint8)] = np.arange(31)
+_CREDIT_WEIGHTS = np.array(c.CREDIT_WEIGHTS, np.int64)
 
 
-def credit_code_ok(code: pl.Expr, exceptions: frozenset[str]) -> pl.Expr:
+def credit_codes_ok(codes: pl.Series, exceptions: frozenset[str]) -> pl.Series:
     """GB 32100-2015, built from the contract's alphabet and weights: well formed and the 18th
-    character equal to 31 - (sum of value x weight mod 31), 31 read as 0; or an exception."""
-    total = pl.sum_horizontal(
-        code.str.slice(i, 1).replace_strict(_ALPHABET, range(31), default=None) * weight
-        for i, weight in enumerate(c.CREDIT_WEIGHTS)
-    )
-    check = ((31 - total % 31) % 31).replace_strict(range(31), _ALPHABET, default=None)
-    well_formed = code.str.contains(c.PATTERNS[c.CREDIT_CODE]) & (code.str.slice(17, 1) == check)
-    return well_formed.fill_null(False) | code.is_in(sorted(exceptions))
+    character's value equal to 31 - (sum of value x weight mod 31), 31 read as 0; or an
+    exception. The sums are taken in numpy over the codes' bytes (a well-formed code is 18
+    ASCII characters): per character in polars they cost a tax file about 0.4 s in 1M rows."""
+    well_formed = codes.str.contains(c.PATTERNS[c.CREDIT_CODE]).fill_null(False)
+    text = codes.filter(well_formed).str.join("").item() or ""
+    values = _CREDIT_VALUE[np.frombuffer(text.encode("ascii"), np.uint8).reshape(-1, 18)]
+    check = (31 - values[:, :17] @ _CREDIT_WEIGHTS % 31) % 31
+    ok = np.zeros(len(codes), bool)
+    ok[well_formed.to_numpy()] = check == values[:, 17]
+    return pl.Series(codes.name, ok) | codes.is_in(sorted(exceptions)).fill_null(False)
 
 
 def _r(name: str) -> str:
@@ -115,20 +121,26 @@ class ParsedValues:
         return set(self._wanted)
 
     def joined(self, trimmed: pl.DataFrame) -> pl.DataFrame:
-        """The trimmed chunk with p_<column> beside each looked-up column."""
-        for name, distinct in self._wanted.items():
-            r = _r(name)
+        """The trimmed chunk with p_<column> beside each looked-up column (null where the
+        chunk holds nothing to look up: a blank, or a plain number)."""
+        distinct = trimmed.select(
+            *[expr.implode().alias(name) for name, expr in self._wanted.items()]
+        ).row(0)
+        read = []
+        for name, values in zip(self._wanted, distinct, strict=True):
             known = self._known[name]
-            values = trimmed.select(distinct)[r].to_list()
             new = [v for v in values if v not in known]
             if new:
                 known.update(self._parse(_PARSERS[self._feed.column(name).kind], new))
-            read = pl.DataFrame(
-                {r: values, _p(name): [known[v] for v in values]},
-                schema={r: pl.String, _p(name): pl.String},
+            column = pl.col(_r(name))
+            read.append(
+                column.replace_strict(
+                    values, [known[v] for v in values], default=None, return_dtype=pl.String
+                ).alias(_p(name))
+                if values
+                else pl.lit(None, pl.String).alias(_p(name))
             )
-            trimmed = trimmed.join(read, on=r, how="left", maintain_order="left")
-        return trimmed
+        return trimmed.with_columns(read)
 
 
 def _quoted(r: pl.Expr) -> pl.Expr:
@@ -253,11 +265,9 @@ def _credit_checked(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     """The chunk with p_<name>: whether each credit code is valid, checked once per distinct
     code of the chunk (null where the cell is blank)."""
     r = _r(name)
-    codes = frame.select(pl.col(r).drop_nulls().unique())
-    ok = credit_code_ok(pl.col(r), reference.credit_code_exceptions())
-    return frame.join(
-        codes.with_columns(ok.alias(_p(name))), on=r, how="left", maintain_order="left"
-    )
+    codes = frame.get_column(r).drop_nulls().unique()
+    ok = credit_codes_ok(codes, reference.credit_code_exceptions()).alias(_p(name))
+    return frame.join(pl.DataFrame([codes, ok]), on=r, how="left", maintain_order="left")
 
 
 def checked_frame(
