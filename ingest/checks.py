@@ -68,9 +68,9 @@ def _p(name: str) -> str:
 
 
 def _trimmed(cell: pl.Expr) -> pl.Expr:
-    # SQL's btrim: spaces only, then blank is null
-    t = cell.str.strip_chars(" ")
-    return pl.when(t == "").then(None).otherwise(t)
+    # SQL's btrim: spaces only, then blank is null (a when/then copied every string: 0.2 s of a
+    # 1M-row tax file)
+    return cell.str.strip_chars(" ").replace("", None)
 
 
 def trimmed_frame(feed: Feed, positions: dict[str, int], cells: pl.DataFrame) -> pl.DataFrame:
@@ -266,8 +266,10 @@ def _credit_checked(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     code of the chunk (null where the cell is blank)."""
     r = _r(name)
     codes = frame.get_column(r).drop_nulls().unique()
-    ok = credit_codes_ok(codes, reference.credit_code_exceptions()).alias(_p(name))
-    return frame.join(pl.DataFrame([codes, ok]), on=r, how="left", maintain_order="left")
+    ok = credit_codes_ok(codes, reference.credit_code_exceptions())
+    return frame.with_columns(
+        pl.col(r).replace_strict(codes, ok, default=None, return_dtype=pl.Boolean).alias(_p(name))
+    )
 
 
 def checked_frame(
@@ -278,8 +280,7 @@ def checked_frame(
     parsed: ParsedValues,
 ) -> pl.DataFrame:
     """Every row with its problem, typed values, natural key and extra cells, and for the
-    quarantine its key as delivered (in a snapshot the key is present even when its row is
-    bad) and its cells."""
+    quarantine its cells and trimmed values."""
     frame = parsed.joined(trimmed)
     for col in feed.columns:
         if col.kind == c.CREDIT_CODE:
@@ -295,9 +296,6 @@ def checked_frame(
         _problem(feed, looked_up).alias("problem"),
         pl.concat_str([pl.col(_t(k)) for k in feed.key], separator="|", ignore_nulls=True).alias(
             "natural_key"
-        ),
-        pl.concat_str([pl.col(_r(k)) for k in feed.key], separator="|", ignore_nulls=True).alias(
-            "delivered_key"
         ),
         # A retraction names its key (checked like any key) and carries no other value: every
         # fact of a key then lies in that key's period, which the readers of the store rely on.
@@ -336,5 +334,9 @@ def quarantined(feed: Feed, header: list[str], bad: pl.DataFrame) -> pl.DataFram
         ),
         detail.alias("detail"),
         _cells_object(header, list(range(len(header)))).alias("raw"),
-        pl.col("delivered_key").alias("natural_key"),
+        # the key as delivered: in a snapshot it is present even when its row is bad (built
+        # here, for the bad rows only, it cost a tax file 0.15 s of 1M rows)
+        pl.concat_str([pl.col(_r(k)) for k in feed.key], separator="|", ignore_nulls=True).alias(
+            "natural_key"
+        ),
     )
