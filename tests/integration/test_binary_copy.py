@@ -34,11 +34,11 @@ AMOUNTS = [
     "000123.5",
     None,
 ]
-# Too long for a u64 when scaled: a chunk holding one is read digit by digit.
+# Too long for a 64-bit integer when scaled: a chunk holding one is read digit by digit.
 LONG = ["1234567890123456.5", "123456789012345678901234567890.123456789"]
 
 
-@pytest.mark.parametrize("amounts", [AMOUNTS, AMOUNTS + LONG], ids=["u64", "long"])
+@pytest.mark.parametrize("amounts", [AMOUNTS, AMOUNTS + LONG], ids=["int64", "long"])
 def test_amounts_read_by_the_server_as_their_text_reads(conn, amounts):
     """Each amount's bytes, received by numeric's own function in a binary COPY, are the
     number its text is, with the same scale (how it prints)."""
