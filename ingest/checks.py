@@ -5,10 +5,10 @@ first failing check (null for a good row), put into words for the bad rows only
 ('reason', 'column (中文): value').
 
 Dates, periods and odd numbers are read by the SQL parsers of 002_parsers.sql once per distinct
-value of the file, as the chunks stream (ParsedValues); the results are joined back to every
-chunk. Credit codes are checked here once per distinct value of a chunk: a tax file holds about
-one code in three rows, and joining each chunk to every code of the file cost more than the
-check.
+value of the file, as the chunks stream (ParsedValues); each chunk's values are replaced by
+what they read as. Credit codes are checked here once per distinct value of a chunk: a tax
+file holds about one code in three rows, and joining each chunk to every code of the file
+cost more than the check.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class ParsedValues:
     """What the values of the columns read by the SQL parsers (dates, periods, odd numbers)
     read as, each distinct value of a delivery sent to `parse` once, when the first chunk
     holding it arrives. Memory follows the distinct values, not the rows; and no pass over
-    the file is needed before its rows stream. Each chunk is joined only to what its own
+    the file is needed before its rows stream. Each chunk is looked up only in what its own
     values read as: joined to every value known so far, a file of a million distinct odd
     values cost a little more with every chunk (a province tax file took 64 s to load)."""
 
