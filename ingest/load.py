@@ -382,8 +382,9 @@ def _partition(cur, feed: Feed) -> str:
 
 
 class _FactStream:
-    """The good rows of checked chunks as COPY CSV; a thread reads and checks the next chunk
-    while PostgreSQL writes this one (polars works outside the GIL). Bad rows are written aside
+    """The good rows of checked chunks as one binary COPY stream (ingest/binary_copy.py); a
+    thread reads, checks and encodes the next chunk while PostgreSQL writes this one (polars
+    works outside the GIL). Bad rows are written aside
     as the quarantine's COPY CSV, in line order, to a file: memory stays flat however many
     rows are bad."""
 
