@@ -1,6 +1,6 @@
 """A batch's facts in PostgreSQL's binary COPY format: every value travels as the store keeps it
 (a date as a day number, an amount as numeric's base-10000 digits), so the server parses no text.
-Sent as CSV, a tax file's facts cost the server about a quarter more CPU: its CSV scanner and its
+Sent as CSV, a tax file's facts cost the server about 40 % more CPU: its CSV scanner and its
 date and number parsers.
 
 pgpq writes the rows from Arrow columns; an amount is given to it as numeric's own bytes
@@ -22,7 +22,7 @@ from ingest.feeds import contracts as c
 from ingest.feeds.contracts import Feed
 
 _NEGATIVE = 0x4000
-# An amount of more digits than an i64 surely holds is read digit by digit in Python.
+# An amount of more digits than a 64-bit integer surely holds is read digit by digit in Python.
 _FAST_DIGITS = 18
 _POW10 = 10 ** np.arange(_FAST_DIGITS + 1, dtype=np.uint64)
 _POW10000 = 10000 ** np.arange(5, dtype=np.uint64)
