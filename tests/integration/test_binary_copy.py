@@ -1,6 +1,6 @@
 """The facts' binary COPY (ingest/binary_copy.py) against the server's own reading of the same
-values: an amount's bytes are numeric's own, and every feed's columns travel in the type the
-store keeps them in."""
+values: an amount's bytes read as its text reads, every feed's columns travel in the type the
+store keeps them in, and a stream cut short keeps nothing."""
 
 from __future__ import annotations
 
