@@ -62,19 +62,12 @@ class FactEncoder:
         self._schema = fact_schema(feed)
         self._numbers = [col.name for col in feed.columns if col.kind == c.NUMBER]
         self._dates = [f.name for f in self._schema if f.type == pa.date32()]
-        chosen = {
-            f.name: encoders.StringViewEncoderBuilder.new_with_output(f, schema.Jsonb())
-            for f in self._schema
-            if f.name == "extra"
-        }
-        inferred = {
-            f.name: ArrowToPostgresBinaryEncoder.infer_encoder(f)
-            for f in self._schema
-            if f.name not in chosen
-        }
-        self._encoder = ArrowToPostgresBinaryEncoder.new_with_encoders(
-            self._schema, {**inferred, **chosen}
+        each = {f.name: ArrowToPostgresBinaryEncoder.infer_encoder(f) for f in self._schema}
+        # extra is jsonb, which pgpq cannot tell from text
+        each["extra"] = encoders.StringViewEncoderBuilder.new_with_output(
+            self._schema.field("extra"), schema.Jsonb()
         )
+        self._encoder = ArrowToPostgresBinaryEncoder.new_with_encoders(self._schema, each)
 
     @property
     def columns(self) -> list[str]:
