@@ -65,13 +65,24 @@ def _lock(home: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def service_user(name: str = _RUN_AS) -> pwd.struct_passwd:
+    """The unprivileged user the server runs as, created on first use.
+
+    Test processes start their servers at once: two `useradd` at the same time each made the
+    user, with two uids, and a data folder given to the first was refused to the second. The
+    installation's lock lets one process create the user and the others find it."""
+    with open(_bin("postgres").parent.parent / ".service_user.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            subprocess.run(["useradd", "-s", "/usr/sbin/nologin", name], check=True)
+            return pwd.getpwnam(name)
+
+
 def _prepare_permissions(pgdata: Path) -> None:
     """As root, the server runs as an unprivileged user that must reach its files."""
-    try:
-        entry = pwd.getpwnam(_RUN_AS)
-    except KeyError:
-        subprocess.run(["useradd", "-s", "/usr/sbin/nologin", _RUN_AS], check=True)
-        entry = pwd.getpwnam(_RUN_AS)
+    entry = service_user()
     install = _bin("postgres").parent.parent
     for path in (pgdata, install):
         for parent in path.parents:  # every folder above must be traversable
