@@ -5,12 +5,13 @@ connection attempt fails the parse)."""
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 
 import pytest
 
 from ingest.feeds.contracts import FEED_NAMES
-from tests.dags.conftest import airflow_env, run_python
+from tests.dags.conftest import REPO, airflow_env, run_python
 
 PARSE = r"""
 import json, sys, time
@@ -131,10 +132,19 @@ def test_dag_renders_dbt_nodes_from_manifest(tmp_path):
 
 def test_projledger_airflow_runs_the_cosmos_dag(tmp_path, monkeypatch):
     """`projledger airflow` (make airflow) on a fresh home compiles the manifest where the DAG
-    looks for it, even with a DBT_TARGET_PATH set: its first night runs dbt through Cosmos."""
+    looks for it, even with a DBT_TARGET_PATH set: its first night runs dbt through Cosmos.
+
+    On a copy of the dbt project: a parse written into the repository's own target/ would be
+    the newest there, and the Cosmos tasks of a night another test runs at the same time would
+    take it for theirs (and parse the whole project again)."""
     from projledger.airflow_local import _compile_manifest, environment
     from projledger.settings import load_settings
 
+    repo_target = REPO / "dbt_project" / "target"
+    before = _files(repo_target)
+    project = tmp_path / "dbt_project"
+    shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target"))
+    monkeypatch.setenv("PROJLEDGER_DBT_DIR", str(project))
     monkeypatch.setenv("PROJLEDGER_HOME", str(tmp_path / "fresh"))
     monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "elsewhere"))
     settings = load_settings()
@@ -143,3 +153,8 @@ def test_projledger_airflow_runs_the_cosmos_dag(tmp_path, monkeypatch):
     dag = _check(_parse(tmp_path, PROJLEDGER_DBT_DIR=env["PROJLEDGER_DBT_DIR"]))
     assert "dbt.dim_project_model_build" in dag["tasks"]
     assert "prepare_warehouse" in dag["tasks"]
+    assert _files(repo_target) == before
+
+
+def _files(folder) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob("*")}
