@@ -29,6 +29,7 @@ class NodeResult:
     execution_time: float
     message: str | None = None
     failures: int | None = None
+    compiled_code: str | None = None  # the SQL dbt compiled for the node
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ def _node_results(result: Any) -> list[NodeResult]:
                 execution_time=float(getattr(r, "execution_time", 0.0) or 0.0),
                 message=getattr(r, "message", None),
                 failures=getattr(r, "failures", None),
+                compiled_code=getattr(node, "compiled_code", None),
             )
         )
     return out

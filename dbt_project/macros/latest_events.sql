@@ -143,6 +143,20 @@ select * from renamed
     limit 1
 {%- endmacro %}
 
+{# Post-hook of an incremental reader: delete the rows of its last read that `condition` marks
+   as gone. The run's as_of is named outright: the last read is this build's (a build that
+   merged nothing leaves nothing to delete), and the planner, whose statistics know only the
+   reads sampled before, sizes it as the few rows it is. Given the last read only as a subquery,
+   it took any value for the most common one and read every row to find none (the 9.2M rows of
+   the province's tax, about 2 s a night). #}
+{% macro delete_from_last_read(state, condition) -%}
+    delete from {{ state }} as merged
+    where
+        {{ condition }}
+        and merged.built_as_of = {{ as_of() }}
+        and (merged.built_as_of, merged.built_through_batch) = ({{ last_read(state) }})
+{%- endmacro %}
+
 {# The last read of an incremental reader as SQL literals, known when its model is compiled:
    {as_of: a date literal, batch: a number}; -infinity and 0 when it has none, or when the build
    is for an earlier as_of (its pre-hook forget_if_replayed then empties it). #}

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from projledger.db import connect
+from projledger.dbt_runner import run_dbt
 from tests.dbt.ledger_fixture import query, run_models, seeded, write_batches
 
 KEPT = ["stg_tax__payments", "int_tax_payer_months"]
@@ -68,3 +69,28 @@ def test_a_night_merging_a_few_keys_keeps_the_statistics(settings):
     _write(settings, MANY, first_seq=len(FIRST) + len(A_FEW))
     run_models(settings, KEPT, date(2026, 11, 13))
     assert _months_known(settings) == {name: 3 for name in KEPT}
+
+
+LATER = [("tax", "2026-11-20", "loaded", [_tax(n, "2026-11-01", 2 * n) for n in range(3)])]
+
+
+def _plan(settings, sql: str) -> str:
+    return "\n".join(row[0] for row in query(settings, "explain " + sql))
+
+
+def test_the_night_finds_what_its_last_read_dropped_by_index(settings):
+    """The post-hook that drops the rows a night's read marked as gone (retractions, months of
+    no tax) looks them up by the index of reads: the statistics know only the reads sampled
+    before, and a lookup sized by them read the whole table (9.2M rows at the province)."""
+    night = date(2026, 11, 21)
+    _write(settings, LATER, first_seq=len(FIRST) + len(A_FEW) + len(MANY))
+    run_models(settings, KEPT, night)
+    for table in KEPT:
+        run = run_dbt(
+            settings,
+            ["compile", "--inline", f"{{{{ delete_from_last_read(ref('{table}'), 'true') }}}}"],
+            as_of=night,
+        )
+        assert run.success, run.error
+        plan = _plan(settings, run.results[0].compiled_code)
+        assert "Seq Scan" not in plan and "Index Scan using" in plan, plan

@@ -9,8 +9,7 @@
     ],
     pre_hook="{% if is_incremental() %}{{ forget_if_replayed() }}{% endif %}",
     post_hook=[
-        "delete from {{ this }} as merged where merged.payments = 0"
-        " and (merged.built_as_of, merged.built_through_batch) = ({{ last_read(this) }})",
+        "{{ delete_from_last_read(this, 'merged.payments = 0') }}",
     ],
 ) }}
 {# Tax per enterprise, month and carrier (folded name), summed from the current tax records:

@@ -10,8 +10,7 @@
     ],
     pre_hook="{% if is_incremental() %}{{ forget_if_replayed() }}{% endif %}",
     post_hook=[
-        "delete from {{ this }} as merged where merged.op <> 'upsert'"
-        " and (merged.built_as_of, merged.built_through_batch) = ({{ last_read(this) }})",
+        "{{ delete_from_last_read(this, \"merged.op <> 'upsert'\") }}",
         "{{ analyze_if_stale() }}",
     ],
 ) }}
