@@ -157,11 +157,21 @@ def load_history(conn, as_of: date) -> dict[tuple[str, str, str], Episode]:
     }
 
 
+# How far back saved nights are kept, before the night saved last. Each holds every open item:
+# kept forever, a year of them would hold each one 365 times. A night re-run further back sums
+# every listing instead (a saved night is a cache; its history is the same).
+SAVED_NIGHTS_SPAN = timedelta(days=31)
+
+
 def save_episodes(conn, night: date) -> None:
     """Save the open episodes after `night` (its digests recorded), for the nights after it to
-    start from. Saving a night again replaces it. In the caller's transaction."""
+    start from, and drop the saved nights more than SAVED_NIGHTS_SPAN before it. Saving a night
+    again replaces it. In the caller's transaction."""
     with conn.cursor() as cur:
-        cur.execute("delete from alerts.episode_night where run_date = %s", (night,))
+        cur.execute(
+            "delete from alerts.episode_night where run_date = %s or run_date < %s",
+            (night, night - SAVED_NIGHTS_SPAN),
+        )
         cur.execute(
             "insert into alerts.episode_night (run_date, n_alerts, max_alert_id) "
             "select %s, count(*), coalesce(max(alert_id), 0) from alerts.alert "

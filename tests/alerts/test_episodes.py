@@ -8,7 +8,7 @@ import random
 from datetime import date, timedelta
 
 from alerts.items import Item
-from alerts.lifecycle import load_history, save_episodes
+from alerts.lifecycle import SAVED_NIGHTS_SPAN, load_history, save_episodes
 from projledger.db.migrate import migrate
 
 D0 = date(2026, 11, 2)
@@ -121,3 +121,23 @@ def test_saved_nights_give_the_history_every_listing_gives(conn):
         history = load_history(conn, as_of)
         assert ("320602001", "gap", "late") in history
         assert history == _forgotten(conn, as_of), day
+
+
+def test_only_the_last_month_of_saved_nights_is_kept(conn):
+    """Saved nights are a cache of what the alerts say: each holds every open item, so a year
+    of them would hold every open item 365 times. The month before the latest saved night is
+    kept; a night further back is summed from every listing, to the same history."""
+    migrate(conn)
+    items = [f"g{k}" for k in range(5)]
+    for day in range(40):
+        _listing(conn, day, "swj", dict.fromkeys(items, "new" if day == 0 else "open"))
+        save_episodes(conn, D0 + timedelta(days=day))
+        conn.commit()
+    with conn.cursor() as cur:
+        cur.execute("select min(run_date), count(*) from alerts.episode_night")
+        assert cur.fetchone() == (D0 + timedelta(days=39) - SAVED_NIGHTS_SPAN, 32)
+        cur.execute("select count(distinct run_date) from alerts.episode")
+        assert cur.fetchone() == (32,)
+    for day in (5, 20, 40):
+        as_of = D0 + timedelta(days=day)
+        assert load_history(conn, as_of) == _forgotten(conn, as_of), day
