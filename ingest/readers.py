@@ -1,8 +1,9 @@
 """Readers for the three delivery formats. Each yields the header and then rows of strings
 with their line numbers; parsing values into types happens later, in SQL, for the whole batch.
 
-CSV takes a fast path (the bytes go straight to PostgreSQL's COPY); these readers serve the
-CSV rows COPY refuses (ragged rows) and every XLSX and JSONL file.
+A CSV file takes a fast path (blocks of it parsed by polars, ingest/frames.py); these readers
+serve the CSV files polars would read differently (ragged rows, blank lines) and every XLSX and
+JSONL file.
 """
 
 from __future__ import annotations
@@ -89,16 +90,26 @@ def csv_rows(path: Path, layout: CsvLayout) -> Iterator[Row]:
             ) from exc
 
 
+def _datetime_text(value: datetime) -> str:
+    return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+
+
+def _float_text(value: float) -> str:
+    return str(int(value)) if value.is_integer() else f"{value:.10f}".rstrip("0").rstrip(".")
+
+
+# A cell's text by its type (looked up, not tested type by type: a registry snapshot has a few
+# hundred thousand cells that are not text); any other type as str() gives it.
+_CELL_TEXT = {
+    type(None): lambda _: "",
+    datetime: _datetime_text,
+    date: date.isoformat,
+    float: _float_text,
+}
+
+
 def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else f"{value:.10f}".rstrip("0").rstrip(".")
-    return str(value)
+    return _CELL_TEXT.get(type(value), str)(value)
 
 
 def xlsx_rows(path: Path) -> tuple[list[str], Iterator[Row]]:
