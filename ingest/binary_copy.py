@@ -40,6 +40,7 @@ def fact_schema(feed: Feed) -> pa.Schema:
     """The columns of a fact as they travel, in the order of the COPY's column list."""
     return pa.schema(
         [
+            ("event_id", pa.int64()),
             ("feed", pa.string_view()),
             ("batch_id", pa.int64()),
             ("delivered_on", pa.date32()),

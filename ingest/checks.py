@@ -102,7 +102,7 @@ def _distinct(col: c.Column, positions: dict[str, int]) -> pl.Expr | None:
 
 
 # (a parser's SQL over `v`, distinct values) -> (value, what it reads as: text, or None when
-# unreadable) for each (ingest/parsers.py)
+# unreadable) for each (ingest/side.py)
 Parse = Callable[[str, list[str]], list[tuple[str, str | None]]]
 
 

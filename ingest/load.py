@@ -12,11 +12,12 @@ import logging
 import queue
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import psycopg2
 import psycopg2.errors
@@ -26,7 +27,7 @@ from psycopg2.extras import Json
 from ingest import binary_copy, checks, frames, headers, readers
 from ingest.feeds.contracts import FEED_NAMES, FEEDS, Feed
 from ingest.inbox import Delivery, UnsafePath, discover, pinned
-from ingest.parsers import SqlParsers
+from ingest.side import SideConnection
 from projledger.db.locks import feed_lock
 
 log = logging.getLogger(__name__)
@@ -309,8 +310,8 @@ def _write(
 ) -> tuple[int, int, Path]:
     """Check every row and append the good ones as facts with one COPY, streamed while the
     next rows are checked. Returns (rows, facts, the file of the bad rows as quarantined)."""
-    parsers = SqlParsers(cur.connection)
-    parsed = checks.ParsedValues(feed, positions, parsers)
+    side = SideConnection(cur.connection)
+    parsed = checks.ParsedValues(feed, positions, side.parse)
 
     def checked() -> Iterator[pl.DataFrame]:
         for chunk in cells.chunks():
@@ -337,7 +338,9 @@ def _write(
         "extra",
     ]
     quarantine = spill / "quarantine.csv"
-    stream = _FactStream(feed, batch_id, checked(), facts, cells.header, quarantine, encoder)
+    stream = _FactStream(
+        feed, batch_id, checked(), facts, cells.header, quarantine, encoder, side.event_ids
+    )
     try:
         cur.copy_expert(
             f"copy {_partition(cur, feed)} ({', '.join(columns)}) from stdin with (format binary)",
@@ -350,7 +353,7 @@ def _write(
         raise
     finally:
         stream.close()
-        parsers.close()
+        side.close()
     if cur.rowcount != stream.facts:  # a stream cut short ends the COPY without an error
         raise RuntimeError(f"the store took {cur.rowcount} of {stream.facts} facts")
     return stream.rows, stream.facts, quarantine
@@ -397,9 +400,11 @@ class _FactStream:
         header: list[str],
         quarantine: Path,
         encoder: binary_copy.FactEncoder,
+        event_ids: Callable[[int], np.ndarray],
     ):
         self._feed = feed
         self._encoder = encoder
+        self._event_ids = event_ids
         self._batch_id = batch_id
         self._quarantine = quarantine
         self.rows = 0
@@ -435,7 +440,13 @@ class _FactStream:
                 ).write_csv(quarantine, include_header=False)
             good = chunk.filter(~problem)
             self.facts += good.height
-            encoded = self._encoder.encode(good.select(facts)) if good.height else b""
+            encoded = (
+                self._encoder.encode(
+                    good.select(pl.Series("event_id", self._event_ids(good.height)), *facts)
+                )
+                if good.height
+                else b""
+            )
             if encoded and not self._put(encoded):  # b"" would end the COPY
                 return
         if self._put(self._encoder.trailer()):

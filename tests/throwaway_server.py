@@ -65,10 +65,26 @@ def _free_port() -> int:
             return port
 
 
+def older_binaries() -> Path | None:
+    """The binaries of the oldest PostgreSQL older than 17 the system has (Debian installs each
+    major under /usr/lib/postgresql/<major>/bin), or None."""
+    found = sorted(
+        (int(d.parent.name), d)
+        for d in Path("/usr/lib/postgresql").glob("*/bin")
+        if d.parent.name.isdigit() and int(d.parent.name) < 17 and (d / "initdb").exists()
+    )
+    return found[0][1] if found else None
+
+
 @contextmanager
-def throwaway_server(tmp: Path, *, tcp: bool) -> Iterator[Server]:
+def throwaway_server(tmp: Path, *, tcp: bool, bindir: Path | None = None) -> Iterator[Server]:
     """Socket only (tcp=False), or also TCP on 127.0.0.1 where every login needs a password
-    (scram); the socket, in a private directory, is the superuser's way in for set-up."""
+    (scram); the socket, in a private directory, is the superuser's way in for set-up. The
+    embedded server's binaries unless `bindir` names others."""
+
+    def binary(name: str) -> str:
+        return str(bindir / name if bindir else embedded._bin(name))
+
     pgdata = tmp / "pgdata"
     pgdata.mkdir(parents=True)
     # Short: a socket path is limited to about 100 bytes.
@@ -80,7 +96,7 @@ def throwaway_server(tmp: Path, *, tcp: bool) -> Iterator[Server]:
         os.chown(sock, entry.pw_uid, entry.pw_gid)
     run = {"user": "embedded_postgres"} if as_root else {}
     subprocess.run(
-        [str(embedded._bin("initdb")), "-D", str(pgdata), "-U", "postgres", "--auth=trust"],
+        [binary("initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust"],
         check=True,
         capture_output=True,
         **run,
@@ -101,7 +117,7 @@ def throwaway_server(tmp: Path, *, tcp: bool) -> Iterator[Server]:
     )
     subprocess.run(
         [
-            str(embedded._bin("pg_ctl")),
+            binary("pg_ctl"),
             "-D",
             str(pgdata),
             "-w",
@@ -117,7 +133,7 @@ def throwaway_server(tmp: Path, *, tcp: bool) -> Iterator[Server]:
         yield Server(pgdata, sock, port, tcp)
     finally:
         subprocess.run(
-            [str(embedded._bin("pg_ctl")), "-D", str(pgdata), "-w", "-m", "immediate", "stop"],
+            [binary("pg_ctl"), "-D", str(pgdata), "-w", "-m", "immediate", "stop"],
             check=False,
             capture_output=True,
             **run,

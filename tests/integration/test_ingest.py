@@ -460,17 +460,17 @@ def test_amounts_with_thousands_separators_read_as_the_sql_parser_reads_them(
     """Amounts grouped by thousands, as some tax exports write every one, are read in the
     checks and never sent to the SQL parsers (a province file holds millions of distinct
     ones); they read as ledger.parse_number reads them. Other odd forms still go to SQL."""
-    from ingest.parsers import SqlParsers
+    from ingest.side import SideConnection
 
     sent: list[str] = []
-    parse = SqlParsers.__call__
+    parse = SideConnection.parse
 
     def recorded(self, parser, values):
         if "parse_number" in parser:
             sent.extend(values)
         return parse(self, parser, values)
 
-    monkeypatch.setattr(SqlParsers, "__call__", recorded)
+    monkeypatch.setattr(SideConnection, "parse", recorded)
     amounts = ["2,258,667.53", "1,000", "0,123", "12,345.60", "1,000.00", "1,23", "+1,000", "7"]
     rows = [
         [credit(i + 1), f"企业{i}", "2026-09", "增值税", amount, "2026-10-15", STREET, ""]
@@ -525,6 +525,35 @@ def test_values_first_seen_in_a_later_chunk_are_read_by_the_parsers(conn, tmp_pa
         (10, date(2026, 8, 1), Decimal("1234.5"), date(2026, 9, 15)),
     ]
     assert q(conn, "select line_no, reason from ledger.rejected_row") == [(9, "invalid_date")]
+
+
+def test_a_batch_takes_its_ids_in_blocks_that_follow_its_lines(conn, tmp_path):
+    """The loader gives the ids, a block of the sequence's increment for each value the
+    sequence gives (migration 023): they follow a batch's lines and never meet another
+    batch's, nor the id a row got from the sequence by default."""
+    rows = [
+        [credit(i + 1), f"企业{i}", "2026-09", "增值税", "100", "2026-10-15", STREET, ""]
+        for i in range(2500)
+    ]
+    rows[1200][2] = "2026-13"  # quarantined: a line without a fact
+    write_csv(tmp_path / "a" / "tax" / "20261020.csv", TAX_ZH, rows)
+    ingest_inbox(conn, tmp_path / "a")
+    with conn.cursor() as cur:
+        cur.execute(
+            "insert into ledger.event (feed, batch_id, delivered_on, natural_key, op, period) "
+            "select 'tax', batch_id, delivered_on, 'k', 'retract', date '2026-09-01' "
+            "from ledger.batch"
+        )
+    conn.commit()
+    write_csv(tmp_path / "b" / "tax" / "20261021.csv", TAX_ZH, rows[:1500])
+    ingest_inbox(conn, tmp_path / "b")
+
+    facts = q(conn, "select batch_id, line_no, event_id from ledger.event")
+    assert len(facts) == 2499 + 1 + 1499
+    assert len({event_id for _, _, event_id in facts}) == len(facts)
+    for batch in {batch_id for batch_id, _, _ in facts}:
+        ids = [i for b, line, i in sorted(facts, key=lambda f: f[1] or 0) if b == batch and line]
+        assert ids == sorted(ids)
 
 
 def test_event_store_is_append_only(conn, tmp_path):
