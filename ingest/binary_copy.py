@@ -25,7 +25,6 @@ _NEGATIVE = 0x4000
 # An amount of more digits than a 64-bit integer surely holds is read digit by digit in Python.
 _FAST_DIGITS = 18
 _POW10 = 10 ** np.arange(_FAST_DIGITS + 1, dtype=np.uint64)
-_POW10000 = 10000 ** np.arange(5, dtype=np.uint64)
 
 
 def _wire_type(kind: str) -> pa.DataType:
@@ -100,7 +99,12 @@ class FactEncoder:
 
 def numeric_payload(text: pl.Series) -> pa.Array:
     """Each decimal (`-?digits(.digits)?`, as typed) as numeric's binary form: ndigits, weight,
-    sign and display scale (int16 each), then the base-10000 digits (int16 each, big-endian)."""
+    sign and display scale (int16 each), then the base-10000 digits (int16 each, big-endian).
+
+    Every value of the column gets the same digit places, as many groups before and after the
+    point as its widest value needs; the server drops the zero groups at either end when it
+    reads one (`make_result`), so the stored value is the same. Rows of one size are the
+    array's data as they lie in memory, and their digits are cut by constant divisors."""
     n = len(text)
     valid = text.is_not_null().to_numpy()
     negative = text.str.starts_with("-").fill_null(False).to_numpy()
@@ -111,33 +115,30 @@ def numeric_payload(text: pl.Series) -> pa.Array:
     scale = np.where(point.is_null().to_numpy(), 0, length - 1 - point.fill_null(0).to_numpy())
     signed = text.str.replace(".", "", literal=True).cast(pl.Int64).fill_null(0).to_numpy()
     digits = np.abs(signed).astype(np.uint64)
-    whole = digits // _POW10[scale]
-    gw = (np.searchsorted(_POW10, whole, side="right") + 3) // 4  # base-10000 digits before
-    gf = (scale + 3) // 4  # and after the point
-    if (4 * (gw + gf) > _FAST_DIGITS).any():
+    whole, fraction = np.divmod(digits, _POW10[scale])
+    # the groups of four digits before the point, and after it, that the widest value needs
+    before = max((int(np.searchsorted(_POW10, whole.max(initial=0), side="right")) + 3) // 4, 1)
+    after = (int(scale.max(initial=0)) + 3) // 4
+    if 4 * after >= len(_POW10):
         return _numeric_slowly(text)
-    value = digits * _POW10[4 * gf - scale]  # the fraction filled to whole groups
-    ndigits = gw + gf
-    width = int(ndigits.max(initial=0))
-    rows = np.empty((n, 4 + width), ">i2")
-    rows[:, 0] = ndigits
-    rows[:, 1] = gw - 1
+    fraction = fraction * _POW10[4 * after - scale]  # filled to whole groups
+    rows = np.empty((n, 4 + before + after), ">i2")
+    rows[:, 0] = before + after
+    rows[:, 1] = before - 1
     rows[:, 2] = np.where(negative, _NEGATIVE, 0)
     rows[:, 3] = scale
-    for k in range(width):  # the k-th digit from the left, 10000^(ndigits-1-k)
-        rows[:, 4 + k] = value // _POW10000[np.maximum(ndigits - 1 - k, 0)] % 10000
-    size = np.where(valid, 8 + 2 * ndigits, 0)
-    as_bytes = rows.view(np.uint8)
-    data = as_bytes[np.arange(as_bytes.shape[1]) < size[:, None]]  # each row up to its size
-    offsets = np.zeros(n + 1, np.int32)
-    np.cumsum(size, out=offsets[1:])
+    for k in range(after - 1, -1, -1):  # each group from the last
+        fraction, rows[:, 4 + before + k] = np.divmod(fraction, np.uint64(10000))
+    for k in range(before - 1, -1, -1):
+        whole, rows[:, 4 + k] = np.divmod(whole, np.uint64(10000))
+    offsets = np.arange(0, (n + 1) * rows.shape[1] * 2, rows.shape[1] * 2, dtype=np.int32)
     return pa.Array.from_buffers(
         pa.binary(),
         n,
         [
             pa.py_buffer(np.packbits(valid, bitorder="little")),
             pa.py_buffer(offsets),
-            pa.py_buffer(data),
+            pa.py_buffer(rows),
         ],
     )
 
