@@ -30,8 +30,8 @@ class SideConnection:
 
     def event_ids(self, n: int) -> np.ndarray:
         """Ids for the next `n` facts of a batch, increasing with them. Each value the store's
-        identity sequence gives owns as many ids as its increment (migration 023); one trip per
-        block, where a default takes the sequence's page once per row."""
+        identity sequence gives owns as many ids as its increment (migration 023): one value
+        per thousand facts, where the column's default went to the sequence for every row."""
         with self._cursor() as cur:
             if not self._block:
                 cur.execute(

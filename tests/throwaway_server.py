@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg2
 
 from projledger.db import embedded
+from projledger.settings import Settings, load_settings
 
 
 @dataclass
@@ -54,6 +55,37 @@ class Server:
                     {"user": user, "application": app[1] if app else "", "host": received[pid]}
                 )
         return out
+
+    def create_database(self, name: str, owner: str = "postgres") -> None:
+        conn = self.admin()
+        with conn.cursor() as cur:
+            cur.execute(f'create database "{name}" owner "{owner}"')
+        conn.close()
+
+    def landed(self, dbname: str) -> dict[str, int]:
+        """What each layer of a night wrote: ingest batches, dbt marts, GX results, alerts."""
+        conn = self.admin(dbname)
+        out = {}
+        with conn.cursor() as cur:
+            for layer, query in {
+                "ingest": "select count(*) from ledger.batch",
+                "dbt": "select count(*) from marts.dim_project",
+                "gx": "select count(*) from quality.check_result",
+                "alerts": "select count(*) from alerts.alert",
+            }.items():
+                cur.execute(query)
+                out[layer] = cur.fetchone()[0]
+        conn.close()
+        return out
+
+
+def url_settings(monkeypatch, tmp_path: Path, url: str) -> Settings:
+    """The settings of a run given `url` as DATABASE_URL, no PG* variable beside it."""
+    for var in ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("PROJLEDGER_HOME", str(tmp_path / "home"))
+    return load_settings()
 
 
 def _free_port() -> int:

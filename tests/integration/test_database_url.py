@@ -16,9 +16,9 @@ import pytest
 from projledger.db import DatabaseUrlError, dbt_env, target
 from projledger.generate import generate
 from projledger.night import run_night
-from projledger.settings import REPO_ROOT, load_settings
+from projledger.settings import REPO_ROOT
 from tests.conftest import DEMO_AS_OF
-from tests.throwaway_server import throwaway_server
+from tests.throwaway_server import throwaway_server, url_settings
 
 SCALE = 0.05
 PASSWORD = "p@ss:w/rd #1?"
@@ -49,38 +49,6 @@ def tcp_server(tmp_path_factory):
         yield server
 
 
-def _database(server, name: str, owner: str = "postgres") -> None:
-    conn = server.admin()
-    with conn.cursor() as cur:
-        cur.execute(f'create database "{name}" owner "{owner}"')
-    conn.close()
-
-
-def _env(monkeypatch, tmp_path: Path, url: str):
-    for var in ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("PROJLEDGER_HOME", str(tmp_path / "home"))
-    return load_settings()
-
-
-def _landed(server, dbname: str) -> dict[str, int]:
-    """What each layer wrote: ingest batches, dbt marts, GX results, alert digests."""
-    conn = server.admin(dbname)
-    out = {}
-    with conn.cursor() as cur:
-        for layer, query in {
-            "ingest": "select count(*) from ledger.batch",
-            "dbt": "select count(*) from marts.dim_project",
-            "gx": "select count(*) from quality.check_result",
-            "alerts": "select count(*) from alerts.alert",
-        }.items():
-            cur.execute(query)
-            out[layer] = cur.fetchone()[0]
-    conn.close()
-    return out
-
-
 def _airflow_layers(settings) -> dict[str, str]:
     """What the Airflow side would use: the env Cosmos' dbt tasks get, and the metadata URL."""
     sys.path.insert(0, str(REPO_ROOT / "dags"))
@@ -101,15 +69,15 @@ def _airflow_layers(settings) -> dict[str, str]:
 def test_a_night_over_a_socket_only_server_reaches_only_that_server(
     socket_server, inbox, tmp_path, monkeypatch
 ):
-    _database(socket_server, "ledger_sock")
+    socket_server.create_database("ledger_sock")
     url = f"postgresql://postgres@/ledger_sock?host={socket_server.socket_dir}&port={socket_server.port}"
-    settings = _env(monkeypatch, tmp_path, url)
+    settings = url_settings(monkeypatch, tmp_path, url)
 
     report = run_night(settings, inbox, DEMO_AS_OF)
 
     assert report.ok, report.problems
     seen = socket_server.connections("ledger_sock")  # before our own look at it
-    landed = _landed(socket_server, "ledger_sock")
+    landed = socket_server.landed("ledger_sock")
     assert all(landed.values()), landed
     assert {c["application"] for c in seen} >= LAYERS, seen
     assert {c["host"] for c in seen} == {"[local]"}
@@ -124,18 +92,18 @@ def test_a_night_over_a_socket_only_server_reaches_only_that_server(
 def test_a_night_over_tcp_with_a_password_reaches_only_that_server(
     tcp_server, inbox, tmp_path, monkeypatch
 ):
-    _database(tcp_server, "ledger_tcp", owner="ledger_owner")
+    tcp_server.create_database("ledger_tcp", owner="ledger_owner")
     url = (
         f"postgresql://ledger_owner:{quote(PASSWORD, safe='')}@127.0.0.1:{tcp_server.port}"
         "/ledger_tcp?sslmode=disable"
     )
-    settings = _env(monkeypatch, tmp_path, url)
+    settings = url_settings(monkeypatch, tmp_path, url)
 
     report = run_night(settings, inbox, DEMO_AS_OF)
 
     assert report.ok, report.problems
     seen = tcp_server.connections("ledger_tcp")  # before our own look at it
-    landed = _landed(tcp_server, "ledger_tcp")
+    landed = tcp_server.landed("ledger_tcp")
     assert all(landed.values()), landed
     assert {c["application"] for c in seen} >= LAYERS, seen
     assert {(c["user"], c["host"]) for c in seen} == {("ledger_owner", "127.0.0.1")}
@@ -145,9 +113,9 @@ def test_a_night_over_tcp_with_a_password_reaches_only_that_server(
 
 
 def test_pgpassword_and_pgpass_still_give_the_password(tcp_server, tmp_path, monkeypatch):
-    _database(tcp_server, "ledger_pw", owner="ledger_owner")
+    tcp_server.create_database("ledger_pw", owner="ledger_owner")
     url = f"postgresql://ledger_owner@127.0.0.1:{tcp_server.port}/ledger_pw"
-    settings = _env(monkeypatch, tmp_path, url)
+    settings = url_settings(monkeypatch, tmp_path, url)
     monkeypatch.setenv("PGPASSWORD", PASSWORD)
     assert dbt_env(settings)["PROJLEDGER_PG_PASSWORD"] == PASSWORD
 
@@ -181,12 +149,12 @@ def test_a_url_a_layer_cannot_take_stops_the_night_before_anything_is_written(
     socket_server, inbox, tmp_path, monkeypatch, query
 ):
     name = "ledger_" + query.split("=", 1)[0]
-    _database(socket_server, name)
+    socket_server.create_database(name)
     url = (
         f"postgresql://postgres@/{name}?host={socket_server.socket_dir}"
         f"&port={socket_server.port}&{query}"
     )
-    settings = _env(monkeypatch, tmp_path, url)
+    settings = url_settings(monkeypatch, tmp_path, url)
     with pytest.raises(DatabaseUrlError, match=query.split("=", 1)[0]):
         run_night(settings, inbox, DEMO_AS_OF)
     conn = socket_server.admin(name)
@@ -197,7 +165,7 @@ def test_a_url_a_layer_cannot_take_stops_the_night_before_anything_is_written(
 
 
 def test_several_hosts_are_refused_with_a_clear_message(monkeypatch, tmp_path):
-    settings = _env(monkeypatch, tmp_path, "postgresql://postgres@h1:5432,h2:5433/ledger")
+    settings = url_settings(monkeypatch, tmp_path, "postgresql://postgres@h1:5432,h2:5433/ledger")
     with pytest.raises(DatabaseUrlError, match="several hosts"):
         target(settings)
 
@@ -214,12 +182,12 @@ def test_the_local_airflow_metadata_urls_reach_the_same_server(
 
     from projledger import airflow_local
 
-    _database(socket_server, "ledger_af")
+    socket_server.create_database("ledger_af")
     url = (
         f"postgresql://postgres@/ledger_af?host={socket_server.socket_dir}"
         f"&port={socket_server.port}&sslmode=disable"
     )
-    settings = _env(monkeypatch, tmp_path, url)
+    settings = url_settings(monkeypatch, tmp_path, url)
     env = airflow_local.environment(settings, metadata=airflow_local.metadata_url(settings))
     sync = sqlalchemy.create_engine(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
     with sync.connect() as conn:

@@ -8,8 +8,7 @@ import pytest
 from projledger.generate import generate
 from projledger.night import run_night
 from tests.conftest import DEMO_AS_OF
-from tests.integration.test_database_url import _database, _env, _landed
-from tests.throwaway_server import older_binaries, throwaway_server
+from tests.throwaway_server import older_binaries, throwaway_server, url_settings
 
 BINARIES = older_binaries()
 
@@ -19,16 +18,17 @@ def test_a_night_on_an_older_postgresql(tmp_path, monkeypatch):
     inbox = tmp_path / "inbox"
     generate(inbox, seed=3, scale=0.05, as_of=DEMO_AS_OF)
     with throwaway_server(tmp_path / "server", tcp=False, bindir=BINARIES) as server:
-        version = server.admin().server_version
-        assert version < 170000, version
-        _database(server, "ledger_old")
+        admin = server.admin()
+        assert admin.server_version < 170000, admin.server_version
+        admin.close()
+        server.create_database("ledger_old")
         url = f"postgresql://postgres@/ledger_old?host={server.socket_dir}&port={server.port}"
-        settings = _env(monkeypatch, tmp_path, url)
+        settings = url_settings(monkeypatch, tmp_path, url)
 
         report = run_night(settings, inbox, DEMO_AS_OF)
 
         assert report.ok, report.problems
-        assert all(_landed(server, "ledger_old").values())
+        assert all(server.landed("ledger_old").values())
         conn = server.admin("ledger_old")
         with conn.cursor() as cur:
             # every fact has its id, and a batch's ids follow its lines
