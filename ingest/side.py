@@ -14,7 +14,7 @@ class SideConnection:
     def __init__(self, conn: psycopg2.extensions.connection):
         self._of = conn
         self._side: psycopg2.extensions.connection | None = None
-        self._block = 0
+        self._ids: tuple[str, int] | None = None  # the identity sequence and its increment
 
     def _cursor(self):
         if self._side is None:
@@ -33,20 +33,19 @@ class SideConnection:
         identity sequence gives owns as many ids as its increment (migration 023): one value
         per thousand facts, where the column's default went to the sequence for every row."""
         with self._cursor() as cur:
-            if not self._block:
+            if self._ids is None:
                 cur.execute(
-                    "select seqincrement from pg_sequence where seqrelid = "
-                    "pg_get_serial_sequence('ledger.event', 'event_id')::regclass"
+                    "select seqrelid::regclass::text, seqincrement from pg_sequence where "
+                    "seqrelid = pg_get_serial_sequence('ledger.event', 'event_id')::regclass"
                 )
-                self._block = cur.fetchone()[0]
+                self._ids = cur.fetchone()
+            sequence, block = self._ids
             cur.execute(
-                "select nextval(pg_get_serial_sequence('ledger.event', 'event_id')) "
-                "from generate_series(1, %s)",
-                (-(-n // self._block),),
+                "select nextval(%s) from generate_series(1, %s)", (sequence, -(-n // block))
             )
             starts = np.sort(np.array([v for (v,) in cur.fetchall()], np.int64))
         offsets = np.arange(n, dtype=np.int64)
-        return starts[offsets // self._block] + offsets % self._block
+        return starts[offsets // block] + offsets % block
 
     def close(self) -> None:
         if self._side is not None:

@@ -5,7 +5,6 @@ test can tell which layers reached it and how."""
 from __future__ import annotations
 
 import os
-import pwd
 import re
 import shutil
 import socket
@@ -124,9 +123,9 @@ def throwaway_server(tmp: Path, *, tcp: bool, bindir: Path | None = None) -> Ite
     as_root = os.geteuid() == 0
     if as_root:
         embedded._prepare_permissions(pgdata)
-        entry = pwd.getpwnam("embedded_postgres")
+        entry = embedded.service_user()
         os.chown(sock, entry.pw_uid, entry.pw_gid)
-    run = {"user": "embedded_postgres"} if as_root else {}
+    run = {"user": embedded.service_user().pw_name} if as_root else {}
     subprocess.run(
         [binary("initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust"],
         check=True,
